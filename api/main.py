@@ -1,0 +1,81 @@
+"""The FastAPI application factory: `uvicorn api.main:app`."""
+
+from __future__ import annotations
+
+import logging
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.db.session import build_engine, build_sessionmaker
+from api.domain.money import MoneyError
+from api.errors import PeerlendError
+from api.processor.base import PaymentProcessor
+from api.processor.sandbox import SandboxProcessor
+from api.routers import admin, investors, loans, notifications, payments, users
+from api.settings import Settings, get_settings
+
+log = structlog.get_logger("peerlend.api")
+
+
+def create_app(settings: Settings | None = None, processor: PaymentProcessor | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Peerlend API",
+        version="0.1.0",
+        description=(
+            "Peer-to-peer lending: borrowers list loans, investors buy $25 notes, borrowers repay and "
+            "every cent is distributed to note holders through a double-entry ledger. Money is a decimal "
+            'string with two places ("5000.00"); money-moving POSTs need an `Idempotency-Key` header.'
+        ),
+    )
+    engine = build_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = build_sessionmaker(engine)
+    app.state.processor = processor or SandboxProcessor()
+
+    @app.exception_handler(PeerlendError)
+    def _domain_error(_: Request, exc: PeerlendError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.detail, "code": exc.code}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(MoneyError)
+    def _money_error(_: Request, exc: MoneyError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "code": "invalid_amount"}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        for err in exc.errors():
+            location = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
+            errors.append({"field": location, "message": err.get("msg", "invalid")})
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        return JSONResponse({"detail": summary, "code": "validation_error", "errors": errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
+        return JSONResponse({"detail": "internal error; nothing was changed", "code": "internal"}, status_code=500)
+
+    @app.get("/health", tags=["ops"])
+    def health() -> dict[str, str]:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    for module in (users, investors, loans, payments, notifications, admin):
+        app.include_router(module.router)
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `uvicorn api.main:app` builds the app on first access, not at import, so tests and tools
+    # can import this module without touching the configured database.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+
+from api.deps import CurrentInvestor, IdempotencyKey, ProcessorDep, SessionDep
+from api.domain.money import format_cents, format_rate, parse_cents
+from api.routers.idempotent import respond
+from api.schemas.money_movements import CashTransferPublic, DepositCreate, NotePublic, PortfolioPublic
+from api.schemas.users import InvestorPublic, InvestorRegister
+from api.services import cash as cash_service
+from api.services import idempotency
+from api.services import portfolio as portfolio_service
+from api.services import users as users_service
+
+router = APIRouter(tags=["investors"])
+
+
+@router.post("/investors/register", status_code=status.HTTP_201_CREATED, response_model=InvestorPublic)
+def register_investor(payload: InvestorRegister, session: SessionDep) -> InvestorPublic:
+    """Create a user with the investor role and its investor account (portfolio starts at zero)."""
+    user, investor = users_service.register_investor(
+        session, username=payload.username, email=str(payload.email), password=payload.password
+    )
+    return InvestorPublic(
+        investor_id=investor.investor_id,
+        user_id=user.user_id,
+        username=user.username,
+        email=user.email,
+        role=user.role,
+        portfolio_value=format_cents(portfolio_service.portfolio_value_cents(session, investor.investor_id)),
+        created_at=investor.created_at,
+    )
+
+
+@router.post(
+    "/investors/me/deposits",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CashTransferPublic,
+    responses={
+        409: {"description": "Idempotency-Key in use"},
+        422: {"description": "Invalid amount or reused key"},
+    },
+)
+def deposit(
+    payload: DepositCreate,
+    request: Request,
+    user: CurrentInvestor,
+    session: SessionDep,
+    processor: ProcessorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Move cash from the investor's bank into their platform cash (through the payment processor)."""
+
+    def action() -> CashTransferPublic:
+        transfer, cash = cash_service.deposit(session, processor, user, parse_cents(payload.amount))
+        return CashTransferPublic(
+            transfer_id=transfer.transfer_id,
+            direction=transfer.direction,
+            amount=format_cents(transfer.amount_cents),
+            cash_balance=format_cents(cash),
+            processor_reference=transfer.processor_reference,
+            created_at=transfer.created_at,
+        )
+
+    return respond(
+        idempotency.run_once(
+            session,
+            user_id=user.user_id,
+            key=idempotency_key,
+            method=request.method,
+            path=request.url.path,
+            payload=payload,
+            status_code=status.HTTP_201_CREATED,
+            action=action,
+        )
+    )
+
+
+@router.get("/investors/me/portfolio", response_model=PortfolioPublic)
+def portfolio(user: CurrentInvestor, session: SessionDep) -> PortfolioPublic:
+    """Cash, committed cash, notes, outstanding principal and what has been received."""
+    p = portfolio_service.portfolio_of(session, user)
+    return PortfolioPublic(
+        investor_id=p.investor.investor_id,
+        username=p.investor.username,
+        cash=format_cents(p.cash_cents),
+        committed=format_cents(p.committed_cents),
+        outstanding_principal=format_cents(p.outstanding_principal_cents),
+        interest_received=format_cents(p.interest_received_cents),
+        principal_received=format_cents(p.principal_received_cents),
+        portfolio_value=format_cents(p.portfolio_value_cents),
+        notes=[
+            NotePublic(
+                investment_id=n.investment.investment_id,
+                loan_id=n.loan.loan_id,
+                amount=format_cents(n.investment.amount_cents),
+                grade=n.loan.grade,
+                interest_rate=format_rate(n.loan.interest_rate_bps),
+                loan_status=n.loan.status,  # type: ignore[arg-type]
+                principal_received=format_cents(n.principal_received_cents),
+                interest_received=format_cents(n.interest_received_cents),
+                outstanding_principal=format_cents(n.outstanding_principal_cents),
+                created_at=n.investment.created_at,
+            )
+            for n in p.notes
+        ],
+    )

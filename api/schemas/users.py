@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from api.schemas.common import MoneyOut
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
+
+
+class UserRegister(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(pattern=USERNAME_PATTERN, description="3-32 letters, digits, '_', '.' or '-'")
+    email: EmailStr
+    password: str = Field(min_length=10, max_length=128)
+    role: Literal["borrower", "investor"]
+
+
+class InvestorRegister(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(pattern=USERNAME_PATTERN)
+    email: EmailStr
+    password: str = Field(min_length=10, max_length=128)
+
+
+class UserPublic(BaseModel):
+    user_id: int
+    username: str
+    email: str
+    role: str
+    email_verified: bool
+    investor_id: int | None = None
+    created_at: datetime
+
+
+class InvestorPublic(BaseModel):
+    investor_id: int
+    user_id: int
+    username: str
+    email: str
+    role: str
+    portfolio_value: MoneyOut
+    created_at: datetime
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int

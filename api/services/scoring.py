@@ -1,0 +1,20 @@
+"""Adapter between loans and the credit-risk model in models/."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from models.scoring import CreditScorer, LoanApplication, Score, load_scorer
+
+
+@lru_cache(maxsize=4)
+def scorer_from(model_dir: Path) -> CreditScorer:
+    return load_scorer(model_dir)
+
+
+def score_request(model_dir: Path, *, amount_cents: int, rate_bps: int, term_months: int, purpose: str) -> Score:
+    application = LoanApplication(
+        amount_cents=amount_cents, term_months=term_months, interest_rate_bps=rate_bps, purpose=purpose
+    )
+    return scorer_from(model_dir).score(application)

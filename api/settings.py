@@ -1,0 +1,49 @@
+"""The one settings object. Every value comes from a `PEERLEND_`-prefixed environment variable
+(or `.env`); README.md lists them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+_DEV_SECRET = "dev-only-insecure-secret-change-me-0123456789"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PEERLEND_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_DATA_DIR / 'peerlend.db'}",
+        description="SQLAlchemy URL of the transactional database (SQLite or postgresql+psycopg).",
+    )
+    warehouse_path: Path = Field(
+        default=DEFAULT_DATA_DIR / "warehouse.duckdb", description="DuckDB file the pipelines write."
+    )
+    jwt_secret: SecretStr = SecretStr(_DEV_SECRET)
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    investment_step_cents: int = Field(default=2500, description="Notes are bought in multiples of this.")
+    listing_days: int = Field(default=14, ge=1, description="How long a loan stays listed before it expires.")
+    model_dir: Path = Field(
+        default=PROJECT_ROOT / "models" / "artifacts", description="Where credit-risk model artifacts live."
+    )
+    log_json: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret_in_production(self) -> Settings:
+        if self.env == "production" and self.jwt_secret.get_secret_value() == _DEV_SECRET:
+            raise ValueError("PEERLEND_JWT_SECRET must be set to a real secret in production")
+        if len(self.jwt_secret.get_secret_value()) < 32:
+            raise ValueError("PEERLEND_JWT_SECRET must be at least 32 characters")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

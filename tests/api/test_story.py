@@ -1,0 +1,104 @@
+"""The seed's story, end to end through HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+
+from api.services import users as users_service
+from tests.api.helpers import create_loan, deposit, invest, key, login, register, register_investor
+
+
+def make_admin(client: TestClient, username: str = "ops") -> dict[str, str]:
+    session = client.app.state.sessionmaker()  # type: ignore[attr-defined]
+    with session.begin():
+        users_service.register_user(
+            session,
+            username=username,
+            email=f"{username}@example.com",
+            password="correct-horse-battery",
+            role="admin",
+        )
+    session.close()
+    return login(client, username)
+
+
+def test_seed_story(client: TestClient) -> None:
+    borrower = register(client, "bella")
+    assert borrower["role"] == "borrower"
+    b_auth = login(client, "bella")
+    loan = create_loan(client, b_auth)
+    assert loan["status"] == "listed"
+    assert loan["amount"] == "5000.00" and loan["interest_rate"] == "6.00" and loan["term_months"] == 36
+    assert loan["grade"] in list("ABCDEFG")
+    assert loan["funded_amount"] == "0.00"
+    assert loan["monthly_payment"] == "152.11"
+    assert loan["borrower_id"] == borrower["user_id"]
+    loan_id = loan["loan_id"]
+
+    investors = [register_investor(client, name) for name in ("ivan", "iris")]
+    assert all(i["portfolio_value"] == "0.00" for i in investors)
+    auths = [login(client, "ivan"), login(client, "iris")]
+    for auth in auths:
+        assert deposit(client, auth, "3000.00")["cash_balance"] == "3000.00"
+
+    listing = client.get(
+        "/loans/list", params={"status": "listed", "min_rate": "5.00", "max_rate": "7.00"}, headers=auths[0]
+    )
+    assert listing.status_code == 200
+    assert [item["loan_id"] for item in listing.json()["items"]] == [loan_id]
+    assert client.get("/loans/list", params={"min_rate": "6.01"}, headers=auths[0]).json()["items"] == []
+
+    first = invest(client, auths[0], loan_id, "2500.00")
+    assert first.status_code == 201, first.text
+    assert first.json()["loan_status"] == "listed"
+    assert first.json()["loan_funded_amount"] == "2500.00"
+    second = invest(client, auths[1], loan_id, "2500.00")
+    assert second.status_code == 201, second.text
+    assert second.json()["loan_status"] == "active"
+
+    loan_now = client.get(f"/loans/{loan_id}", headers=b_auth).json()
+    assert loan_now["funded_amount"] == "5000.00" and loan_now["disbursed_at"] is not None
+
+    for auth in [b_auth, *auths]:
+        kinds = [n["kind"] for n in client.get("/notifications", headers=auth).json()]
+        assert kinds == ["loan_funded"], kinds
+
+    schedule = client.get(f"/loans/{loan_id}/schedule", headers=b_auth).json()
+    assert len(schedule["installments"]) == 36
+    assert sum(Decimal(i["principal"]) for i in schedule["installments"]) == Decimal("5000.00")
+
+    payment = client.post("/payments/make", json={"loan_id": loan_id, "amount": "152.11"}, headers=b_auth | key())
+    assert payment.status_code == 201, payment.text
+    body = payment.json()
+    assert (body["interest"], body["principal"], body["fees"]) == ("25.00", "127.11", "0.00")
+    shares = body["distributions"]
+    assert [(s["principal"], s["interest"]) for s in shares] == [("63.56", "12.50"), ("63.55", "12.50")]
+    assert sum(Decimal(s["principal"]) + Decimal(s["interest"]) for s in shares) == Decimal("152.11")
+
+    first_portfolio = client.get("/investors/me/portfolio", headers=auths[0]).json()
+    assert first_portfolio["cash"] == "576.06"
+    assert first_portfolio["outstanding_principal"] == "2436.44"
+    assert first_portfolio["interest_received"] == "12.50"
+    assert first_portfolio["principal_received"] == "63.56"
+    assert first_portfolio["portfolio_value"] == "3012.50"
+    assert first_portfolio["notes"][0]["outstanding_principal"] == "2436.44"
+
+    schedule = client.get(f"/loans/{loan_id}/schedule", headers=b_auth).json()
+    assert schedule["installments"][0]["status"] == "paid"
+    assert schedule["outstanding_principal"] == "4872.89"
+
+    admin = make_admin(client)
+    trial = client.get("/admin/ledger/trial-balance", headers=admin).json()
+    assert trial["total"] == "0.00" and trial["unbalanced_transactions"] == []
+    balances = {a["code"]: Decimal(a["balance"]) for a in trial["accounts"]}
+    for investor, auth in zip(investors, auths, strict=True):
+        portfolio = client.get("/investors/me/portfolio", headers=auth).json()
+        i = investor["investor_id"]
+        assert -balances[f"investor_cash:{i}"] == Decimal(portfolio["cash"])
+        assert -balances[f"investor_notes:{i}"] == Decimal(portfolio["outstanding_principal"])
+        assert -balances[f"investor_interest_income:{i}"] == Decimal(portfolio["interest_received"])
+        assert -balances.get(f"investor_commitments:{i}", Decimal(0)) == Decimal(portfolio["committed"])
+    assert balances[f"loan_principal:{loan_id}"] == Decimal(schedule["outstanding_principal"])
+    assert balances["processor_cash"] == Decimal("6000.00") - Decimal("5000.00") + Decimal("152.11")
