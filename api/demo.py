@@ -1,0 +1,183 @@
+"""Demo data: months of platform history, played through the HTTP API in-process.
+
+    uv run python -m api.demo            # seeds the database named by PEERLEND_DATABASE_URL
+
+Deterministic (fixed seed). Every user's password is DEMO_PASSWORD. The clock is moved month by
+month so the warehouse and dashboards have a history to show."""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from api.clock import frozen_at
+from api.main import create_app
+from api.services import users as users_service
+from api.settings import get_settings
+
+DEMO_PASSWORD = "peerlend-demo-2026"
+BORROWERS = ["bella", "boris", "bianca", "bruno", "beatrix", "basil", "brenda", "bert"]
+INVESTORS = ["ivan", "iris", "igor", "ines", "isaac"]
+PURPOSES = ["debt consolidation", "home improvement", "car", "medical", "small business", "wedding", "moving"]
+RATES = ["5.50", "6.00", "7.25", "8.50", "9.99", "11.50", "13.00", "15.75", "18.00"]
+MONTHS_OF_HISTORY = 9
+
+
+class Demo:
+    def __init__(self, client: TestClient, rng: random.Random) -> None:
+        self.client = client
+        self.rng = rng
+        self.tokens: dict[str, dict[str, str]] = {}
+
+    def call(self, method: str, path: str, who: str | None = None, money: bool = False, **kwargs: Any) -> Any:
+        headers = dict(self.tokens[who]) if who else {}
+        if money:
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        response = self.client.request(method, path, headers=headers, **kwargs)
+        if response.status_code >= 400:
+            raise RuntimeError(f"{method} {path} as {who}: {response.status_code} {response.text}")
+        return response.json()
+
+    def login(self, username: str) -> None:
+        data = {"username": username, "password": DEMO_PASSWORD}
+        token = self.call("POST", "/auth/token", data=data)["access_token"]
+        self.tokens[username] = {"Authorization": f"Bearer {token}"}
+
+
+def seed(database_url: str | None = None, quiet: bool = False) -> dict[str, int]:
+    settings = get_settings()
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    app = create_app(settings)
+    rng = random.Random(20261125)
+    start = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(
+        days=30 * MONTHS_OF_HISTORY
+    )
+    say = (lambda *_: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
+    counts = {"loans": 0, "investments": 0, "payments": 0}
+    with TestClient(app) as client, frozen_at(start):
+        demo = Demo(client, rng)
+        for name in BORROWERS:
+            demo.call("POST", "/users/register", json=_user(name, "borrower"))
+            demo.login(name)
+        for name in INVESTORS:
+            demo.call("POST", "/investors/register", json=_user(name, None))
+            demo.login(name)
+        _create_admin(app)
+        say(f"registered {len(BORROWERS)} borrowers, {len(INVESTORS)} investors and admin 'admin'")
+
+    active: list[tuple[str, int]] = []
+    for month in range(MONTHS_OF_HISTORY + 1):
+        day = start + timedelta(days=30 * month)
+        with TestClient(app) as client, frozen_at(day):
+            demo.client = client
+            for name in INVESTORS:
+                amount = Decimal(rng.randrange(20, 80) * 100)
+                demo.call("POST", "/investors/me/deposits", name, money=True, json={"amount": f"{amount:.2f}"})
+            for borrower, loan_id in list(active):
+                schedule = demo.call("GET", f"/loans/{loan_id}/schedule", borrower)
+                due = next((i for i in schedule["installments"] if i["status"] != "paid"), None)
+                if due is None or rng.random() < 0.08:  # now and then a borrower skips a month
+                    continue
+                owed = Decimal(due["payment"]) - Decimal(due["paid_principal"]) - Decimal(due["paid_interest"])
+                paid = demo.call(
+                    "POST", "/payments/make", borrower, money=True, json={"loan_id": loan_id, "amount": f"{owed:.2f}"}
+                )
+                counts["payments"] += 1
+                if paid["loan_status"] == "repaid":
+                    active.remove((borrower, loan_id))
+            new_loans = []
+            for borrower in rng.sample(BORROWERS, k=rng.randint(2, 3)):
+                loan = demo.call(
+                    "POST",
+                    "/loans/create",
+                    borrower,
+                    json={
+                        "amount": f"{rng.randrange(40, 480) * 25}.00",
+                        "interest_rate": rng.choice(RATES),
+                        "term_months": rng.choice([12, 24, 36, 36, 60]),
+                        "purpose": rng.choice(PURPOSES),
+                    },
+                )
+                counts["loans"] += 1
+                new_loans.append((borrower, loan))
+            last_month = month == MONTHS_OF_HISTORY
+            for borrower, loan in new_loans:
+                counts["investments"] += _fund(demo, loan, partial=last_month)
+                if not last_month:
+                    active.append((borrower, loan["loan_id"]))
+        say(f"month {month + 1}/{MONTHS_OF_HISTORY + 1} ({day:%Y-%m}): {len(active)} active loans")
+    say(f"seeded {counts['loans']} loans, {counts['investments']} investments, {counts['payments']} payments")
+    app.state.engine.dispose()
+    return counts
+
+
+def _user(name: str, role: str | None) -> dict[str, str]:
+    body = {"username": name, "email": f"{name}@demo.peerlend.com", "password": DEMO_PASSWORD}
+    if role:
+        body["role"] = role
+    return body
+
+
+def _create_admin(app: Any) -> None:
+    session = app.state.sessionmaker()
+    with session.begin():
+        users_service.register_user(
+            session, username="admin", email="admin@demo.peerlend.com", password=DEMO_PASSWORD, role="admin"
+        )
+    session.close()
+
+
+def _fund(demo: Demo, loan: dict[str, Any], partial: bool) -> int:
+    """Investors buy notes in 25.00 steps until the loan is full (or, for the newest listings,
+    about half full, so the demo keeps open listings)."""
+    remaining = Decimal(loan["amount"])
+    target = remaining if not partial else (remaining / 2 // 25) * 25
+    invested = Decimal(0)
+    count = 0
+    investors = demo.rng.sample(INVESTORS, k=len(INVESTORS))
+    for i, name in enumerate(investors):
+        left = target - invested
+        if left <= 0:
+            break
+        share = left if i == len(investors) - 1 else min(left, Decimal(demo.rng.randrange(4, 100) * 25))
+        portfolio = demo.call("GET", "/investors/me/portfolio", name)
+        share = min(share, (Decimal(portfolio["cash"]) // 25) * 25)
+        if share <= 0:
+            continue
+        demo.call("POST", f"/loans/{loan['loan_id']}/investments", name, money=True, json={"amount": f"{share:.2f}"})
+        invested += share
+        count += 1
+    if invested < target:
+        # top up whoever has cash left so every historical loan funds
+        for name in investors:
+            left = target - invested
+            if left <= 0:
+                break
+            cash = Decimal(demo.call("GET", "/investors/me/portfolio", name)["cash"])
+            share = min(left, (cash // 25) * 25)
+            if share > 0:
+                demo.call(
+                    "POST", f"/loans/{loan['loan_id']}/investments", name, money=True, json={"amount": f"{share:.2f}"}
+                )
+                invested += share
+                count += 1
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", help="defaults to PEERLEND_DATABASE_URL")
+    args = parser.parse_args()
+    seed(args.database_url)
+
+
+if __name__ == "__main__":
+    main()
