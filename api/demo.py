@@ -51,15 +51,13 @@ class Demo:
         self.tokens[username] = {"Authorization": f"Bearer {token}"}
 
 
-def seed(database_url: str | None = None, quiet: bool = False) -> dict[str, int]:
+def seed(database_url: str | None = None, quiet: bool = False, months: int = MONTHS_OF_HISTORY) -> dict[str, int]:
     settings = get_settings()
     if database_url:
         settings = settings.model_copy(update={"database_url": database_url})
     app = create_app(settings)
     rng = random.Random(20261125)
-    start = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(
-        days=30 * MONTHS_OF_HISTORY
-    )
+    start = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=30 * months)
     say = (lambda *_: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     counts = {"loans": 0, "investments": 0, "payments": 0}
     with TestClient(app) as client, frozen_at(start):
@@ -74,7 +72,7 @@ def seed(database_url: str | None = None, quiet: bool = False) -> dict[str, int]
         say(f"registered {len(BORROWERS)} borrowers, {len(INVESTORS)} investors and admin 'admin'")
 
     active: list[tuple[str, int]] = []
-    for month in range(MONTHS_OF_HISTORY + 1):
+    for month in range(months + 1):
         day = start + timedelta(days=30 * month)
         with TestClient(app) as client, frozen_at(day):
             demo.client = client
@@ -108,12 +106,12 @@ def seed(database_url: str | None = None, quiet: bool = False) -> dict[str, int]
                 )
                 counts["loans"] += 1
                 new_loans.append((borrower, loan))
-            last_month = month == MONTHS_OF_HISTORY
+            last_month = month == months
             for borrower, loan in new_loans:
                 counts["investments"] += _fund(demo, loan, partial=last_month)
                 if not last_month:
                     active.append((borrower, loan["loan_id"]))
-        say(f"month {month + 1}/{MONTHS_OF_HISTORY + 1} ({day:%Y-%m}): {len(active)} active loans")
+        say(f"month {month + 1}/{months + 1} ({day:%Y-%m}): {len(active)} active loans")
     say(f"seeded {counts['loans']} loans, {counts['investments']} investments, {counts['payments']} payments")
     app.state.engine.dispose()
     return counts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -71,7 +71,7 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def _role(*roles: str):  # type: ignore[no-untyped-def]
+def _role(*roles: str) -> Callable[[User], User]:
     def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden(f"this action is for {' or '.join(roles)} accounts; you are logged in as a {user.role}")

@@ -7,7 +7,7 @@ points (`interest_rate_bps`, 600 = 6.00 %). Nothing here is ever a float.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -20,21 +20,41 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     func,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; BIGINT keys elsewhere.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps are UTC and always timezone-aware in Python, also on SQLite, which stores
+    them without an offset."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     pass
 
 
-def _now_default() -> dict[str, object]:
-    return {"server_default": func.current_timestamp(), "nullable": False}
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(UtcDateTime(), server_default=func.current_timestamp(), nullable=False)
 
 
 class User(Base):
@@ -45,8 +65,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), nullable=False, unique=True)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False)
-    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), **_now_default())
+    email_verified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = _created_at()
 
     __table_args__ = (CheckConstraint("role IN ('borrower', 'investor', 'admin', 'analyst')", name="ck_users_role"),)
 
@@ -59,7 +79,7 @@ class Investor(Base):
     investor_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.user_id"), nullable=False, unique=True)
     username: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), **_now_default())
+    created_at: Mapped[datetime] = _created_at()
 
 
 class Loan(Base):
@@ -80,11 +100,11 @@ class Loan(Base):
     # (a test checks it), kept so the funding check is a single locked-row read.
     funded_amount_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     monthly_payment_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), **_now_default())
-    funded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    disbursed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    funded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    disbursed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     first_due_date: Mapped[date | None] = mapped_column(Date)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="ck_loans_amount_positive"),
@@ -111,7 +131,7 @@ class Investment(Base):
     loan_id: Mapped[int] = mapped_column(ForeignKey("loans.loan_id"), nullable=False, index=True)
     investor_id: Mapped[int] = mapped_column(ForeignKey("investors.investor_id"), nullable=False, index=True)
     amount_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), **_now_default())
+    created_at: Mapped[datetime] = _created_at()
 
     __table_args__ = (CheckConstraint("amount_cents > 0", name="ck_investments_amount_positive"),)
 
@@ -131,7 +151,7 @@ class Installment(Base):
     balance_after_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
     paid_principal_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     paid_interest_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     __table_args__ = (UniqueConstraint("loan_id", "number", name="uq_installments_loan_number"),)
 
@@ -148,7 +168,7 @@ class Payment(Base):
     fees_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     processor_reference: Mapped[str] = mapped_column(String(64), nullable=False)
     date: Mapped[date] = mapped_column(Date, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), **_now_default())
+    created_at: Mapped[datetime] = _created_at()
 
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="ck_payments_amount_positive"),
@@ -179,7 +199,7 @@ class CashTransfer(Base):
     direction: Mapped[str] = mapped_column(String(16), nullable=False)
     amount_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
     processor_reference: Mapped[str] = mapped_column(String(64), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), **_now_default())
+    created_at: Mapped[datetime] = _created_at()
 
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="ck_cash_transfers_amount_positive"),
@@ -197,7 +217,7 @@ class LedgerAccount(Base):
     account_type: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
     investor_id: Mapped[int | None] = mapped_column(ForeignKey("investors.investor_id"))
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.loan_id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), **_now_default())
+    created_at: Mapped[datetime] = _created_at()
 
 
 class LedgerTransaction(Base):
@@ -212,7 +232,7 @@ class LedgerTransaction(Base):
     transfer_id: Mapped[int | None] = mapped_column(ForeignKey("cash_transfers.transfer_id"))
     investment_id: Mapped[int | None] = mapped_column(ForeignKey("investments.investment_id"))
     description: Mapped[str] = mapped_column(String(200), nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), **_now_default())
+    created_at: Mapped[datetime] = _created_at()
 
 
 class LedgerEntry(Base):
@@ -238,8 +258,8 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     loan_id: Mapped[int | None] = mapped_column(ForeignKey("loans.loan_id"))
     message: Mapped[str] = mapped_column(Text, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), **_now_default())
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class IdempotencyRecord(Base):
@@ -255,6 +275,6 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     response_status: Mapped[int] = mapped_column(Integer, nullable=False)
     response_body: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), **_now_default())
+    created_at: Mapped[datetime] = _created_at()
 
     __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotency_keys_user_key"),)

@@ -97,7 +97,7 @@ def portfolio(user: CurrentInvestor, session: SessionDep) -> PortfolioPublic:
                 amount=format_cents(n.investment.amount_cents),
                 grade=n.loan.grade,
                 interest_rate=format_rate(n.loan.interest_rate_bps),
-                loan_status=n.loan.status,  # type: ignore[arg-type]
+                loan_status=n.loan.status,
                 principal_received=format_cents(n.principal_received_cents),
                 interest_received=format_cents(n.interest_received_cents),
                 outstanding_principal=format_cents(n.outstanding_principal_cents),

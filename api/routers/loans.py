@@ -110,7 +110,7 @@ def get_schedule(loan_id: int, user: CurrentUser, session: SessionDep) -> Schedu
     outstanding = sum(r.principal_cents - r.paid_principal_cents for r in rows) if rows else loan.amount_cents
     return SchedulePublic(
         loan_id=loan.loan_id,
-        status=loan.status,  # type: ignore[arg-type]
+        status=loan.status,
         outstanding_principal=format_cents(outstanding),
         installments=[installment_public(r) for r in rows],
     )
@@ -148,7 +148,7 @@ def invest(
             loan_id=loan.loan_id,
             investor_id=investment.investor_id,
             amount=format_cents(investment.amount_cents),
-            loan_status=loan.status,  # type: ignore[arg-type]
+            loan_status=loan.status,
             loan_funded_amount=format_cents(loan.funded_amount_cents),
             created_at=investment.created_at,
         )

@@ -45,7 +45,7 @@ def make_payment(
             interest=format_cents(p.interest_cents),
             fees=format_cents(p.fees_cents),
             date=p.date,
-            loan_status=result.loan.status,  # type: ignore[arg-type]
+            loan_status=result.loan.status,
             outstanding_principal=format_cents(result.outstanding_principal_cents),
             processor_reference=p.processor_reference,
             distributions=[
@@ -86,7 +86,7 @@ def list_payments(loan_id: int, user: CurrentBorrower, session: SessionDep) -> l
             interest=format_cents(p.interest_cents),
             fees=format_cents(p.fees_cents),
             date=p.date,
-            loan_status=loan.status,  # type: ignore[arg-type]
+            loan_status=loan.status,
             processor_reference=p.processor_reference,
         )
         for p in payments_service.payments_for(session, user, loan)

@@ -20,7 +20,7 @@ def loan_public(loan: Loan) -> LoanPublic:
         interest_rate=format_rate(loan.interest_rate_bps),
         term_months=loan.term_months,
         purpose=loan.purpose,
-        status=loan.status,  # type: ignore[arg-type]
+        status=loan.status,
         grade=loan.grade,
         probability_of_default=str((Decimal(loan.probability_of_default_ppm) / 1_000_000).quantize(Decimal("0.0001"))),
         score_reasons=json.loads(loan.score_reasons or "[]"),
@@ -45,7 +45,7 @@ def installment_public(row: Installment) -> InstallmentPublic:
         balance_after=format_cents(row.balance_after_cents),
         paid_principal=format_cents(row.paid_principal_cents),
         paid_interest=format_cents(row.paid_interest_cents),
-        status=status,  # type: ignore[arg-type]
+        status=status,
     )
 
 

@@ -30,7 +30,10 @@ def _portfolio(client: TestClient, auth: dict[str, str]) -> dict:
         ({"amount": "5000.001", "interest_rate": "6.00", "term_months": 36, "purpose": "car"}, "two decimal places"),
         ({"amount": 5000.5, "interest_rate": "6.00", "term_months": 36, "purpose": "car"}, "decimal string"),
         ({"amount": "5000.00", "interest_rate": "0.50", "term_months": 36, "purpose": "car"}, "between 1.00 and 36.00"),
-        ({"amount": "5000.00", "interest_rate": "40.00", "term_months": 36, "purpose": "car"}, "between 1.00 and 36.00"),
+        (
+            {"amount": "5000.00", "interest_rate": "40.00", "term_months": 36, "purpose": "car"},
+            "between 1.00 and 36.00",
+        ),
         ({"amount": "5000.00", "interest_rate": "6.00", "term_months": 7, "purpose": "car"}, "term_months"),
         ({"amount": "5010.00", "interest_rate": "6.00", "term_months": 36, "purpose": "car"}, "multiple of 25.00"),
         ({"amount": "100.00", "interest_rate": "6.00", "term_months": 36, "purpose": "car"}, "between 1000.00"),
@@ -57,7 +60,9 @@ def test_bad_loan_requests(client: TestClient, world: dict, payload: dict, fragm
         ("5025.00", 409, "needs only 5000.00 more"),
     ],
 )
-def test_bad_investments_write_nothing(client: TestClient, world: dict, amount: str, status: int, fragment: str) -> None:
+def test_bad_investments_write_nothing(
+    client: TestClient, world: dict, amount: str, status: int, fragment: str
+) -> None:
     response = invest(client, world["auth"]["ivan"], world["loan_id"], amount)
     assert response.status_code == status, response.text
     assert fragment in response.json()["detail"]
@@ -144,7 +149,9 @@ def test_listing_filters_and_pagination(client: TestClient, world: dict) -> None
     third = client.get("/loans/list", params={"limit": 2, "cursor": second["next_cursor"]}, headers=ivan).json()
     ids = [i["loan_id"] for page in (first, second, third) for i in page["items"]]
     assert len(ids) == 5 == len(set(ids)) and third["next_cursor"] is None
-    rates = [i["interest_rate"] for i in client.get("/loans/list", params={"min_rate": "8.00"}, headers=ivan).json()["items"]]
+    rates = [
+        i["interest_rate"] for i in client.get("/loans/list", params={"min_rate": "8.00"}, headers=ivan).json()["items"]
+    ]
     assert sorted(rates) == ["10.00", "8.00", "9.00"]
     assert client.get("/loans/list", params={"status": "nonsense"}, headers=ivan).status_code == 422
     assert client.get("/loans/list", params={"cursor": "abc"}, headers=ivan).status_code == 400

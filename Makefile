@@ -1,0 +1,28 @@
+.PHONY: demo demo-data api dashboards pipeline test lint docs bench
+
+demo:        ## the whole platform on demo data: API, pipelines, dashboards, Dagster UI
+	bash scripts/run_demo.sh
+
+demo-data:   ## build the demo database and warehouse only
+	bash scripts/build_demo.sh
+
+api:         ## the API alone on the configured database
+	uv run alembic upgrade head && uv run uvicorn api.main:app --port 8000
+
+pipeline:    ## materialize every pipeline asset into the warehouse
+	bash -c 'source scripts/bootstrap.sh && uv run dagster asset materialize -m pipelines.definitions --select "*"'
+
+dashboards:  ## the Streamlit dashboards over the warehouse
+	uv run streamlit run dashboards/app.py --server.headless true --browser.gatherUsageStats false
+
+test:        ## the whole test suite (installs what it needs)
+	bash scripts/test.sh
+
+lint:
+	uv run ruff check . && uv run mypy
+
+docs:        ## regenerate docs/openapi.json and docs/schema.sql
+	uv run python -m api.docs_export
+
+bench:
+	uv run python benchmarks/run.py
