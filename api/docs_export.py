@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import sys
+from pathlib import Path
 
 from alembic import command
 from alembic.config import Config

@@ -13,7 +13,10 @@ def test_interest_first_then_principal_oldest_first() -> None:
     applied = apply_payment(dues, 2000)
     assert (applied.interest_cents, applied.principal_cents) == (2000, 0)
     applied = apply_payment(dues, 15211 + 3000)
-    assert [(p.number, p.interest_cents, p.principal_cents) for p in applied.parts] == [(1, 2500, 12711), (2, 2436, 564)]
+    assert [(p.number, p.interest_cents, p.principal_cents) for p in applied.parts] == [
+        (1, 2500, 12711),
+        (2, 2436, 564),
+    ]
 
 
 def test_overpayment_is_refused() -> None:
