@@ -13,7 +13,7 @@ pipeline:    ## materialize every pipeline asset into the warehouse
 	bash -c 'source scripts/bootstrap.sh && uv run dagster asset materialize -m pipelines.definitions --select "*"'
 
 dashboards:  ## the Streamlit dashboards over the warehouse
-	uv run streamlit run dashboards/app.py --server.headless true --browser.gatherUsageStats false
+	uv run streamlit run dashboards/app.py --server.headless true --browser.gatherUsageStats false --server.address 127.0.0.1 --client.toolbarMode viewer
 
 test:        ## the whole test suite (installs what it needs)
 	bash scripts/test.sh

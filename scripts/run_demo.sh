@@ -11,7 +11,7 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 uv run uvicorn api.main:app --host 127.0.0.1 --port "$API_PORT" --log-level warning & pids+=($!)
 uv run streamlit run dashboards/app.py --server.headless true --browser.gatherUsageStats false \
-  --server.port "$DASH_PORT" --server.address 127.0.0.1 >data/streamlit.log 2>&1 & pids+=($!)
+  --server.port "$DASH_PORT" --server.address 127.0.0.1 --client.toolbarMode viewer >data/streamlit.log 2>&1 & pids+=($!)
 uv run dagster-webserver -m pipelines.definitions -h 127.0.0.1 -p "$DAGSTER_PORT" >data/dagster.log 2>&1 & pids+=($!)
 cat <<MSG
 
