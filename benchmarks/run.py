@@ -50,8 +50,10 @@ def bench_schedule() -> None:
 
     ours = best_of(lambda: amortize(500_000, 600, 36, date(2026, 1, 1)))
     base = best_of(numpy_schedule)
-    print(f"schedule 36 months   peerlend {ours * 1e6:8.1f} us   numpy-financial {base * 1e6:8.1f} us"
-          f"   ratio {ours / base:5.2f}x")
+    print(
+        f"schedule 36 months   peerlend {ours * 1e6:8.1f} us   numpy-financial {base * 1e6:8.1f} us"
+        f"   ratio {ours / base:5.2f}x"
+    )
 
 
 def bench_split() -> None:
@@ -64,8 +66,10 @@ def bench_split() -> None:
 
     ours = best_of(lambda: split_pro_rata(total, weights))
     base = best_of(naive)
-    print(f"split over 200 notes peerlend {ours * 1e6:8.1f} us   naive float     {base * 1e6:8.1f} us"
-          f"   ratio {ours / base:5.2f}x   (naive loses {total - sum(naive())} cents)")
+    print(
+        f"split over 200 notes peerlend {ours * 1e6:8.1f} us   naive float     {base * 1e6:8.1f} us"
+        f"   ratio {ours / base:5.2f}x   (naive loses {total - sum(naive())} cents)"
+    )
 
 
 def bench_api(label: str, url: str) -> None:
@@ -79,25 +83,37 @@ def bench_api(label: str, url: str) -> None:
     app = create_app(Settings(env="test", database_url=url))
     pw = "benchmark-password"
     with TestClient(app) as client:
-        client.post("/users/register", json={"username": "bench_b", "email": "b@example.com", "password": pw,
-                                             "role": "borrower"})
-        b = {"Authorization": "Bearer " + client.post("/auth/token", data={"username": "bench_b", "password": pw})
-             .json()["access_token"]}
+        client.post(
+            "/users/register",
+            json={"username": "bench_b", "email": "b@example.com", "password": pw, "role": "borrower"},
+        )
+        b = {
+            "Authorization": "Bearer "
+            + client.post("/auth/token", data={"username": "bench_b", "password": pw}).json()["access_token"]
+        }
         client.post("/investors/register", json={"username": "bench_i", "email": "i@example.com", "password": pw})
-        i = {"Authorization": "Bearer " + client.post("/auth/token", data={"username": "bench_i", "password": pw})
-             .json()["access_token"]}
+        i = {
+            "Authorization": "Bearer "
+            + client.post("/auth/token", data={"username": "bench_i", "password": pw}).json()["access_token"]
+        }
         client.post("/investors/me/deposits", json={"amount": "1000000.00"}, headers=i | {"Idempotency-Key": "d"})
         loan_ids = [
-            client.post("/loans/create", headers=b, json={"amount": "40000.00", "interest_rate": "7.00",
-                                                          "term_months": 36, "purpose": "bench"}).json()["loan_id"]
+            client.post(
+                "/loans/create",
+                headers=b,
+                json={"amount": "40000.00", "interest_rate": "7.00", "term_months": 36, "purpose": "bench"},
+            ).json()["loan_id"]
             for _ in range(4)
         ]
         counter = iter(range(10**9))
 
         def invest() -> None:
             n = next(counter)
-            r = client.post(f"/loans/{loan_ids[n % 4]}/investments", json={"amount": "25.00"},
-                            headers=i | {"Idempotency-Key": uuid.uuid4().hex})
+            r = client.post(
+                f"/loans/{loan_ids[n % 4]}/investments",
+                json={"amount": "25.00"},
+                headers=i | {"Idempotency-Key": uuid.uuid4().hex},
+            )
             assert r.status_code == 201, r.text
 
         def health() -> None:
@@ -107,8 +123,10 @@ def bench_api(label: str, url: str) -> None:
         samples_health = [best_of(health, repeat=1, number=50) for _ in range(3)]
     app.state.engine.dispose()
     inv, hl = statistics.median(samples_invest), statistics.median(samples_health)
-    print(f"api {label:<8} investment {1 / inv:7.1f} req/s   health {1 / hl:7.1f} req/s"
-          f"   investment costs {inv / hl:5.2f}x a health check")
+    print(
+        f"api {label:<8} investment {1 / inv:7.1f} req/s   health {1 / hl:7.1f} req/s"
+        f"   investment costs {inv / hl:5.2f}x a health check"
+    )
 
 
 def main() -> None:

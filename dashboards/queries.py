@@ -34,7 +34,7 @@ import streamlit as st
 from api.settings import get_settings
 
 # dbt-duckdb builds the marts in the target's schema; change it here and nowhere else.
-MARTS_SCHEMA = "main"
+MARTS_SCHEMA = "marts"
 TTL = dt.timedelta(minutes=10)
 BUILD_COMMAND = "make pipeline"
 

@@ -276,21 +276,15 @@ def _load(version_dir: Path) -> CreditScorer:
 def _check_compatible(metadata: dict[str, Any], version_dir: Path) -> None:
     problems = []
     if metadata.get("feature_set_version") != F.FEATURE_SET_VERSION:
-        problems.append(
-            f"feature set version {metadata.get('feature_set_version')} != code's {F.FEATURE_SET_VERSION}"
-        )
+        problems.append(f"feature set version {metadata.get('feature_set_version')} != code's {F.FEATURE_SET_VERSION}")
     if tuple(metadata.get("features", ())) != F.MODEL_FEATURES:
         problems.append(f"features {metadata.get('features')} != code's {list(F.MODEL_FEATURES)}")
     trained = str(metadata.get("sklearn_version", "")).split(".")[:2]
     if trained != sklearn.__version__.split(".")[:2]:
-        problems.append(
-            f"trained with scikit-learn {metadata.get('sklearn_version')}, running {sklearn.__version__}"
-        )
+        problems.append(f"trained with scikit-learn {metadata.get('sklearn_version')}, running {sklearn.__version__}")
     bands = [tuple(band) for band in metadata.get("grade_upper_bounds", ())]
     if bands != list(GRADE_UPPER_BOUNDS):
-        problems.append(
-            "grade bands differ from GRADE_UPPER_BOUNDS (the model card's per-grade table is stale)"
-        )
+        problems.append("grade bands differ from GRADE_UPPER_BOUNDS (the model card's per-grade table is stale)")
     if problems:
         raise ModelNotAvailable(
             f"artifact {version_dir} does not fit this code: {'; '.join(problems)}. "
@@ -302,6 +296,4 @@ def _require_int(name: str, value: object, *, minimum: int, maximum: int | None 
     if not isinstance(value, int) or isinstance(value, bool):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     if value < minimum or (maximum is not None and value > maximum):
-        raise ValueError(
-            f"{name} out of range [{minimum}, {maximum if maximum is not None else '...'}]: {value}"
-        )
+        raise ValueError(f"{name} out of range [{minimum}, {maximum if maximum is not None else '...'}]: {value}")

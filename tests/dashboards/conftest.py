@@ -12,7 +12,6 @@ Every figure is derived from these loans with integer cents, so the marts agree 
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -20,12 +19,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-# `uv run pytest` does not put the project root on sys.path (the project is not installed: package = false).
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from api.settings import get_settings
+from dashboards.queries import MARTS_SCHEMA
 
-from api.settings import get_settings  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 MONEY = "DECIMAL(18,2)"
 
@@ -360,8 +357,9 @@ def build_warehouse(path: Path) -> Path:
             ("fct_platform_kpis_daily", kpis),
         ):
             cols = MART_DDL[mart]
-            con.execute(f"create table main.{mart} ({', '.join(f'{c} {t}' for c, t in cols)})")
-            con.executemany(f"insert into main.{mart} values ({', '.join('?' * len(cols))})", rows)
+            con.execute(f"create schema if not exists {MARTS_SCHEMA}")
+            con.execute(f"create table {MARTS_SCHEMA}.{mart} ({', '.join(f'{c} {t}' for c, t in cols)})")
+            con.executemany(f"insert into {MARTS_SCHEMA}.{mart} values ({', '.join('?' * len(cols))})", rows)
     finally:
         con.close()
     return path

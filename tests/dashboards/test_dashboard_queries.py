@@ -164,10 +164,11 @@ def test_check_warehouse_missing_and_empty_files(tmp_path: Path) -> None:
 def test_check_warehouse_names_what_an_old_warehouse_lacks(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
+    con.execute(f"create schema {queries.MARTS_SCHEMA}")
     for mart, columns in queries.MART_COLUMNS.items():
         kept = [c for c in sorted(columns) if c != "next_due_date"]
         if mart != "fct_investor_notes":
-            con.execute(f"create table {mart} ({', '.join(f'{c} integer' for c in kept)})")
+            con.execute(f"create table {queries.MARTS_SCHEMA}.{mart} ({', '.join(f'{c} integer' for c in kept)})")
     con.close()
     problem = queries.check_warehouse(_wh(path))
     assert problem is not None and problem.kind == "incomplete"

@@ -15,8 +15,14 @@ from models.scoring import LoanApplication
 
 def modeldata_row(**overrides: object) -> pd.DataFrame:
     row = {
-        "rownames": 1, "funded_amnt": 16100, "term": "term_60", "int_rate": 13.99, "sub_grade": "C4",
-        "annual_inc": 35000.0, "emp_length": "emp_3", "Class": "good",
+        "rownames": 1,
+        "funded_amnt": 16100,
+        "term": "term_60",
+        "int_rate": 13.99,
+        "sub_grade": "C4",
+        "annual_inc": 35000.0,
+        "emp_length": "emp_3",
+        "Class": "good",
     }
     row.update(overrides)
     return pd.DataFrame([row])
@@ -24,8 +30,12 @@ def modeldata_row(**overrides: object) -> pd.DataFrame:
 
 def test_application_and_modeldata_row_give_the_same_features() -> None:
     app = LoanApplication(
-        amount_cents=1_610_000, term_months=60, interest_rate_bps=1_399, purpose="unknown",
-        annual_income_cents=3_500_000, employment_length_years=3,
+        amount_cents=1_610_000,
+        term_months=60,
+        interest_rate_bps=1_399,
+        purpose="unknown",
+        annual_income_cents=3_500_000,
+        employment_length_years=3,
     )
     from_app = F.build_features(F.applications_to_frame([app]))
     from_row = F.build_features(F.lending_club_to_frame(modeldata_row()))
@@ -35,13 +45,28 @@ def test_application_and_modeldata_row_give_the_same_features() -> None:
 
 
 def test_application_and_openintro_row_give_the_same_application_frame() -> None:
-    row = pd.DataFrame([{
-        "loan_amount": 28000, "term": 60, "interest_rate": 14.07, "loan_purpose": "moving",
-        "annual_income": 90000.0, "emp_length": 3.0, "homeownership": "MORTGAGE", "debt_to_income": 18.01,
-    }])
+    row = pd.DataFrame(
+        [
+            {
+                "loan_amount": 28000,
+                "term": 60,
+                "interest_rate": 14.07,
+                "loan_purpose": "moving",
+                "annual_income": 90000.0,
+                "emp_length": 3.0,
+                "homeownership": "MORTGAGE",
+                "debt_to_income": 18.01,
+            }
+        ]
+    )
     app = LoanApplication(
-        amount_cents=2_800_000, term_months=60, interest_rate_bps=1_407, purpose="moving",
-        annual_income_cents=9_000_000, employment_length_years=3, home_ownership="mortgage",
+        amount_cents=2_800_000,
+        term_months=60,
+        interest_rate_bps=1_407,
+        purpose="moving",
+        annual_income_cents=9_000_000,
+        employment_length_years=3,
+        home_ownership="mortgage",
         debt_to_income_pct=Decimal("18.01"),
     )
     pdt.assert_frame_equal(F.applications_to_frame([app]), F.lending_club_to_frame(row))
@@ -61,8 +86,12 @@ def test_unknown_borrower_fields_stay_missing_for_the_pipeline_to_impute() -> No
 
 def test_inputs_are_clipped_to_the_training_range() -> None:
     app = LoanApplication(
-        amount_cents=10**12, term_months=600, interest_rate_bps=0, purpose="x",
-        annual_income_cents=0, employment_length_years=80,
+        amount_cents=10**12,
+        term_months=600,
+        interest_rate_bps=0,
+        purpose="x",
+        annual_income_cents=0,
+        employment_length_years=80,
     )
     feats = F.build_features(F.applications_to_frame([app])).iloc[0]
     assert feats["log_amount"] == pytest.approx(np.log(F.AMOUNT_DOLLARS_BOUNDS[1]))

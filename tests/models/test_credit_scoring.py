@@ -85,9 +85,11 @@ def test_risk_ordering_and_reasons() -> None:
 
 
 def test_reasons_name_only_known_inputs() -> None:
-    reasons = load_scorer().score(
-        LoanApplication(amount_cents=3_500_000, term_months=60, interest_rate_bps=900, purpose="other")
-    ).reasons
+    reasons = (
+        load_scorer()
+        .score(LoanApplication(amount_cents=3_500_000, term_months=60, interest_rate_bps=900, purpose="other"))
+        .reasons
+    )
     assert "long term (60 months)" in reasons
     assert not any("income" in r or "employment" in r for r in reasons)  # unknown, imputed: not a reason
 
@@ -162,8 +164,12 @@ def test_corrupt_model_file_is_refused(artifact_copy: Path) -> None:
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("features", ["log_amount"]), ("feature_set_version", 999), ("sklearn_version", "0.24.2"),
-     ("grade_upper_bounds", [["A", 0.5]])],
+    [
+        ("features", ["log_amount"]),
+        ("feature_set_version", 999),
+        ("sklearn_version", "0.24.2"),
+        ("grade_upper_bounds", [["A", 0.5]]),
+    ],
 )
 def test_artifact_built_for_other_code_is_refused(artifact_copy: Path, key: str, value: object) -> None:
     metadata_file = next(artifact_copy.glob("*/metadata.json"))

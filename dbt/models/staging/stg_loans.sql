@@ -1,0 +1,20 @@
+select
+    cast(loan_id as bigint) as loan_id,
+    cast(borrower_id as bigint) as borrower_id,
+    cast(amount_cents as bigint) as amount_cents,
+    cast(interest_rate_bps as integer) as interest_rate_bps,
+    {{ bps_to_percent('interest_rate_bps') }} as interest_rate,
+    cast(term_months as integer) as term_months,
+    cast(purpose as varchar) as purpose,
+    cast(grade as varchar) as grade,
+    cast(probability_of_default_ppm as integer) as probability_of_default_ppm,
+    cast(score_model_version as varchar) as score_model_version,
+    cast(status as varchar) as status,
+    cast(funded_amount_cents as bigint) as funded_amount_cents,
+    cast(monthly_payment_cents as bigint) as monthly_payment_cents,
+    cast(created_at as timestamp) as created_at,
+    cast(funded_at as timestamp) as funded_at,
+    cast(disbursed_at as timestamp) as disbursed_at,
+    cast(first_due_date as date) as first_due_date,
+    cast(closed_at as timestamp) as closed_at
+from {{ source('raw', 'loans') }}

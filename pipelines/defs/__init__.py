@@ -1,0 +1,1 @@
+"""Definitions loaded by `pipelines.definitions` (every module here is scanned)."""

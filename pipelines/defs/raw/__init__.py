@@ -1,0 +1,1 @@
+"""Extract assets: the API's tables copied into the warehouse's `raw` schema."""
