@@ -13,16 +13,23 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from api.clock import frozen_at
+from api.email.mailer import read_mailbox, token_from
 from api.main import create_app
 from api.services import users as users_service
-from api.settings import get_settings
+from api.services.audit import ClientInfo
+from api.settings import Settings, get_settings
 
 DEMO_PASSWORD = "peerlend-demo-2026"
+DEMO_DOMAIN = "demo.peerlend.com"
+SURNAMES = ["Rivera", "Okafor", "Nguyen", "Schmidt", "Haddad", "Kowalski", "Tanaka", "Moreau"]
+STREETS = ["Oak Street", "Maple Avenue", "Elm Road", "Harbor Lane", "Cedar Court"]
+RISK_PREFERENCES = ["conservative", "balanced", "aggressive"]
 BORROWERS = ["bella", "boris", "bianca", "bruno", "beatrix", "basil", "brenda", "bert"]
 INVESTORS = ["ivan", "iris", "igor", "ines", "isaac"]
 PURPOSES = ["debt consolidation", "home improvement", "car", "medical", "small business", "wedding", "moving"]
@@ -45,16 +52,35 @@ class Demo:
             raise RuntimeError(f"{method} {path} as {who}: {response.status_code} {response.text}")
         return response.json()
 
+    def verify(self, mailbox: Path, username: str) -> None:
+        """Open the verification email in the local mailbox and follow its link, as a user would."""
+        message = read_mailbox(mailbox, f"{username}@{DEMO_DOMAIN}")[-1]
+        self.call("POST", "/auth/verify-email", json={"token": token_from(message)})
+
     def login(self, username: str) -> None:
         data = {"username": username, "password": DEMO_PASSWORD}
         token = self.call("POST", "/auth/token", data=data)["access_token"]
         self.tokens[username] = {"Authorization": f"Bearer {token}"}
 
 
-def seed(database_url: str | None = None, quiet: bool = False, months: int = MONTHS_OF_HISTORY) -> dict[str, int]:
+def seed(
+    database_url: str | None = None,
+    quiet: bool = False,
+    months: int = MONTHS_OF_HISTORY,
+    mailbox_dir: Path | None = None,
+) -> dict[str, int]:
     settings = get_settings()
+    overrides: dict[str, Any] = {
+        # one client registers and logs in a whole cast; the public limits are for strangers
+        "rate_limit_register": "10000/minute",
+        "rate_limit_login": "10000/minute",
+        "rate_limit_token": "10000/minute",
+    }
     if database_url:
-        settings = settings.model_copy(update={"database_url": database_url})
+        overrides["database_url"] = database_url
+    if mailbox_dir:
+        overrides["mailbox_dir"] = mailbox_dir
+    settings = settings.model_copy(update=overrides)
     app = create_app(settings)
     rng = random.Random(20261125)
     start = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=30 * months)
@@ -65,10 +91,14 @@ def seed(database_url: str | None = None, quiet: bool = False, months: int = MON
         for name in BORROWERS:
             demo.call("POST", "/users/register", json=_user(name, "borrower"))
             demo.login(name)
+            demo.verify(settings.mailbox_dir, name)
+            demo.call("PATCH", "/users/me", name, json=_borrower_profile(name, rng))
         for name in INVESTORS:
             demo.call("POST", "/investors/register", json=_user(name, None))
             demo.login(name)
-        _create_admin(app)
+            demo.verify(settings.mailbox_dir, name)
+            demo.call("PATCH", "/users/me", name, json={"risk_preference": rng.choice(RISK_PREFERENCES)})
+        _create_admin(app, settings)
         say(f"registered {len(BORROWERS)} borrowers, {len(INVESTORS)} investors and admin 'admin'")
 
     active: list[tuple[str, int]] = []
@@ -76,6 +106,8 @@ def seed(database_url: str | None = None, quiet: bool = False, months: int = MON
         day = start + timedelta(days=30 * month)
         with TestClient(app) as client, frozen_at(day):
             demo.client = client
+            for name in [*BORROWERS, *INVESTORS]:  # sessions last weeks, not the months replayed here
+                demo.login(name)
             for name in INVESTORS:
                 amount = Decimal(rng.randrange(20, 80) * 100)
                 demo.call("POST", "/investors/me/deposits", name, money=True, json={"amount": f"{amount:.2f}"})
@@ -118,19 +150,42 @@ def seed(database_url: str | None = None, quiet: bool = False, months: int = MON
 
 
 def _user(name: str, role: str | None) -> dict[str, str]:
-    body = {"username": name, "email": f"{name}@demo.peerlend.com", "password": DEMO_PASSWORD}
+    body = {"username": name, "email": f"{name}@{DEMO_DOMAIN}", "password": DEMO_PASSWORD}
     if role:
         body["role"] = role
     return body
 
 
-def _create_admin(app: Any) -> None:
+def _create_admin(app: Any, settings: Settings) -> None:
     session = app.state.sessionmaker()
     with session.begin():
-        users_service.register_user(
-            session, username="admin", email="admin@demo.peerlend.com", password=DEMO_PASSWORD, role="admin"
+        admin, _ = users_service.register_user(
+            session,
+            settings,
+            username="admin",
+            email=f"admin@{DEMO_DOMAIN}",
+            password=DEMO_PASSWORD,
+            role="admin",
+            client=ClientInfo(ip=None, user_agent="api.demo"),
         )
+        admin.email_verified_at = admin.created_at
     session.close()
+
+
+def _borrower_profile(name: str, rng: random.Random) -> dict[str, Any]:
+    return {
+        "legal_name": f"{name.capitalize()} {rng.choice(SURNAMES)}",
+        "date_of_birth": f"{rng.randint(1958, 2002)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        "address_line1": f"{rng.randint(1, 999)} {rng.choice(STREETS)}",
+        "city": rng.choice(["Austin", "Denver", "Portland", "Columbus", "Raleigh"]),
+        "postal_code": f"{rng.randint(10000, 99999)}",
+        "country": "US",
+        "phone": f"+1555{rng.randint(1000000, 9999999)}",
+        "annual_income": f"{rng.randrange(28, 160) * 1000}.00",
+        "employment_status": rng.choice(["employed", "employed", "self_employed"]),
+        "employment_length_years": rng.randint(0, 20),
+        "housing": rng.choice(["rent", "own", "mortgage"]),
+    }
 
 
 def _fund(demo: Demo, loan: dict[str, Any], partial: bool) -> int:

@@ -7,6 +7,9 @@ from __future__ import annotations
 class PeerlendError(Exception):
     status_code = 400
     code = "bad_request"
+    # True for errors whose bookkeeping must be committed although the request fails
+    # (a failed-login count, a revoked session); everything else rolls back.
+    keeps_writes = False
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)

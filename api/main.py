@@ -11,18 +11,25 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from api.db.session import build_engine, build_sessionmaker
+from api.deps import Public
 from api.domain.money import MoneyError
+from api.email.mailer import Mailer, build_mailer
 from api.errors import PeerlendError
+from api.log_config import configure_logging
 from api.processor.base import PaymentProcessor
 from api.processor.sandbox import SandboxProcessor
-from api.routers import admin, investors, loans, notifications, payments, users
+from api.ratelimit import RateLimiter
+from api.routers import admin, auth, investors, loans, notifications, payments, reports, users
 from api.settings import Settings, get_settings
 
 log = structlog.get_logger("peerlend.api")
 
 
-def create_app(settings: Settings | None = None, processor: PaymentProcessor | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, processor: PaymentProcessor | None = None, mailer: Mailer | None = None
+) -> FastAPI:
     settings = settings or get_settings()
+    configure_logging(settings.log_json)
     app = FastAPI(
         title="Peerlend API",
         version="0.1.0",
@@ -37,10 +44,23 @@ def create_app(settings: Settings | None = None, processor: PaymentProcessor | N
     app.state.engine = engine
     app.state.sessionmaker = build_sessionmaker(engine)
     app.state.processor = processor or SandboxProcessor()
+    app.state.mailer = mailer or build_mailer(settings)
+    app.state.limiter = RateLimiter(
+        settings.rate_limit_storage,
+        {
+            "login": settings.rate_limit_login,
+            "register": settings.rate_limit_register,
+            "token": settings.rate_limit_token,
+            "resend": settings.rate_limit_resend,
+        },
+    )
 
     @app.exception_handler(PeerlendError)
     def _domain_error(_: Request, exc: PeerlendError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            headers["Retry-After"] = str(retry_after)
         return JSONResponse({"detail": exc.detail, "code": exc.code}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(MoneyError)
@@ -61,13 +81,13 @@ def create_app(settings: Settings | None = None, processor: PaymentProcessor | N
         log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
         return JSONResponse({"detail": "internal error; nothing was changed", "code": "internal"}, status_code=500)
 
-    @app.get("/health", tags=["ops"])
+    @app.get("/health", tags=["ops"], dependencies=[Public])
     def health() -> dict[str, str]:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return {"status": "ok"}
 
-    for module in (users, investors, loans, payments, notifications, admin):
+    for module in (users, auth, investors, loans, payments, notifications, admin, reports):
         app.include_router(module.router)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     return app

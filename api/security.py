@@ -1,20 +1,25 @@
-"""Password hashing (argon2id) and access tokens (JWT, HS256)."""
+"""Password hashing (argon2id), password strength, opaque tokens and access JWTs (HS256)."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
-# OWASP Password Storage Cheat Sheet: argon2id, m=19 MiB, t=2, p=1 (argon2-cffi's RFC 9106
-# low-memory profile is close; these are the OWASP minimums, stated explicitly).
+# OWASP Password Storage Cheat Sheet: argon2id with m=19 MiB, t=2, p=1.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 # Verified against when the user does not exist, so login takes the same time either way.
 _DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
 
 ALGORITHM = "HS256"
+ZXCVBN_MAX_INPUT = 100  # zxcvbn is quadratic; longer passwords are judged on their first 100 characters
 
 
 def hash_password(password: str) -> str:
@@ -28,16 +33,52 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
-def create_access_token(user_id: int, role: str, secret: str, minutes: int) -> str:
+def password_problem(password: str, *, min_length: int, min_score: int, user_inputs: list[str]) -> str | None:
+    """Why a password is too weak (NIST SP 800-63B style: length plus a guessability estimate), or None."""
+    if len(password) < min_length:
+        return f"password must be at least {min_length} characters"
+    result = zxcvbn(password[:ZXCVBN_MAX_INPUT], user_inputs=[u for u in user_inputs if u])
+    if result["score"] < min_score:
+        hint = result["feedback"].get("warning") or "it is too easy to guess"
+        return f"password is too weak: {hint.rstrip('.')}; use a longer passphrase"
+    return None
+
+
+def new_opaque_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_session_id() -> str:
+    return str(uuid.uuid4())
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: int
+    session_id: str
+
+
+def create_access_token(user_id: int, role: str, session_id: str, secret: str, minutes: int) -> str:
     now = datetime.now(UTC)
-    claims = {"sub": str(user_id), "role": role, "iat": now, "exp": now + timedelta(minutes=minutes)}
+    claims = {
+        "sub": str(user_id),
+        "role": role,
+        "sid": session_id,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + timedelta(minutes=minutes),
+    }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def decode_access_token(token: str, secret: str) -> int | None:
-    """The user id the token was issued to, or None if it is invalid or expired."""
+def decode_access_token(token: str, secret: str) -> AccessClaims | None:
+    """The claims of a valid, unexpired token, or None."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]})
-        return int(claims["sub"])
-    except (jwt.PyJWTError, ValueError):
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "sid"]})
+        return AccessClaims(user_id=int(claims["sub"]), session_id=str(claims["sid"]))
+    except (jwt.PyJWTError, ValueError, KeyError):
         return None

@@ -28,6 +28,31 @@ class Settings(BaseSettings):
     )
     jwt_secret: SecretStr = SecretStr(_DEV_SECRET)
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=14, ge=1, le=90)
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base of the links in emails (verification, reset)."
+    )
+    # Email: real SMTP when smtp_host is set; otherwise messages are written to mailbox_dir.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "Peerlend <no-reply@peerlend.example>"
+    mailbox_dir: Path = Field(default=DEFAULT_DATA_DIR / "mailbox")
+    verification_token_hours: int = Field(default=24, ge=1)
+    reset_token_minutes: int = Field(default=30, ge=5)
+    # Passwords and login throttling.
+    min_password_length: int = Field(default=10, ge=8)
+    min_password_score: int = Field(default=3, ge=0, le=4, description="zxcvbn score a password must reach")
+    login_max_failures: int = Field(default=5, ge=1, description="failed logins before the account locks")
+    lockout_minutes: int = Field(default=15, ge=1)
+    # Rate limits (the `limits` library's notation), per client address.
+    rate_limit_storage: str = Field(default="memory://", description="e.g. redis://127.0.0.1:6379 in production")
+    rate_limit_login: str = "10/minute"
+    rate_limit_register: str = "5/minute"
+    rate_limit_token: str = "30/minute"
+    rate_limit_resend: str = "3/hour"
     investment_step_cents: int = Field(default=2500, description="Notes are bought in multiples of this.")
     listing_days: int = Field(default=14, ge=1, description="How long a loan stays listed before it expires.")
     model_dir: Path = Field(

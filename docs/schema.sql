@@ -232,5 +232,105 @@ CREATE INDEX ix_ledger_entries_transaction_id ON ledger_entries (transaction_id)
 
 INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING alembic_version.version_num;
 
+-- Running upgrade 0001 -> 0002
+
+CREATE TABLE audit_log (
+    audit_id BIGSERIAL NOT NULL,
+    actor_user_id BIGINT,
+    subject_user_id BIGINT,
+    action VARCHAR(64) NOT NULL,
+    changes TEXT NOT NULL,
+    ip VARCHAR(45),
+    user_agent VARCHAR(200),
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    PRIMARY KEY (audit_id),
+    FOREIGN KEY(actor_user_id) REFERENCES users (user_id),
+    FOREIGN KEY(subject_user_id) REFERENCES users (user_id)
+);
+
+CREATE INDEX ix_audit_log_subject_user_id ON audit_log (subject_user_id);
+
+CREATE TABLE auth_sessions (
+    session_id VARCHAR(36) NOT NULL,
+    user_id BIGINT NOT NULL,
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    revoked_at TIMESTAMP WITH TIME ZONE,
+    ip VARCHAR(45),
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    PRIMARY KEY (session_id),
+    FOREIGN KEY(user_id) REFERENCES users (user_id)
+);
+
+CREATE INDEX ix_auth_sessions_user_id ON auth_sessions (user_id);
+
+CREATE TABLE email_tokens (
+    token_id BIGSERIAL NOT NULL,
+    user_id BIGINT NOT NULL,
+    purpose VARCHAR(32) NOT NULL,
+    token_hash VARCHAR(64) NOT NULL,
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    used_at TIMESTAMP WITH TIME ZONE,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    PRIMARY KEY (token_id),
+    CONSTRAINT ck_email_tokens_purpose CHECK (purpose IN ('verify_email', 'reset_password')),
+    FOREIGN KEY(user_id) REFERENCES users (user_id),
+    UNIQUE (token_hash)
+);
+
+CREATE INDEX ix_email_tokens_user_id ON email_tokens (user_id);
+
+CREATE TABLE user_profiles (
+    user_id BIGINT NOT NULL,
+    legal_name VARCHAR(200),
+    date_of_birth DATE,
+    address_line1 VARCHAR(200),
+    address_line2 VARCHAR(200),
+    city VARCHAR(100),
+    region VARCHAR(100),
+    postal_code VARCHAR(20),
+    country VARCHAR(2),
+    phone VARCHAR(20),
+    annual_income_cents BIGINT,
+    employment_status VARCHAR(20),
+    employer VARCHAR(200),
+    employment_length_years INTEGER,
+    housing VARCHAR(16),
+    risk_preference VARCHAR(16),
+    updated_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    PRIMARY KEY (user_id),
+    CONSTRAINT ck_profiles_income CHECK (annual_income_cents IS NULL OR annual_income_cents >= 0),
+    FOREIGN KEY(user_id) REFERENCES users (user_id)
+);
+
+CREATE TABLE refresh_tokens (
+    token_id BIGSERIAL NOT NULL,
+    session_id VARCHAR(36) NOT NULL,
+    token_hash VARCHAR(64) NOT NULL,
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    used_at TIMESTAMP WITH TIME ZONE,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    PRIMARY KEY (token_id),
+    FOREIGN KEY(session_id) REFERENCES auth_sessions (session_id),
+    UNIQUE (token_hash)
+);
+
+CREATE INDEX ix_refresh_tokens_session_id ON refresh_tokens (session_id);
+
+ALTER TABLE users ADD COLUMN failed_login_count INTEGER DEFAULT '0' NOT NULL;
+
+ALTER TABLE users ADD COLUMN locked_until TIMESTAMP WITH TIME ZONE;
+
+ALTER TABLE users ADD COLUMN password_changed_at TIMESTAMP WITH TIME ZONE;
+
+CREATE FUNCTION audit_log_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'audit_log is append-only';
+            END;
+            $$;
+
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_refuse_change();
+
+UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
+
 COMMIT;
 

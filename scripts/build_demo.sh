@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/bootstrap.sh
 mkdir -p data
-rm -f data/peerlend.db data/peerlend.db-wal data/peerlend.db-shm data/warehouse.duckdb data/warehouse.duckdb.wal
+rm -rf data/peerlend.db data/peerlend.db-wal data/peerlend.db-shm data/warehouse.duckdb data/warehouse.duckdb.wal data/mailbox
 echo "== migrating the database (alembic upgrade head)"
 uv run alembic upgrade head
 echo "== seeding demo data through the API"

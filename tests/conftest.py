@@ -1,9 +1,11 @@
 """Shared fixtures: the API against SQLite and against PostgreSQL, each schema built by the
-Alembic migrations, every table emptied between tests."""
+Alembic migrations. SQLite tests get a fresh copy of a migrated database; PostgreSQL tests share
+one database per test process, emptied between tests."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -24,6 +27,7 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 POSTGRES_URL = os.environ.get("PEERLEND_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
+GENEROUS_LIMIT = "100000/minute"
 
 
 def migrate(url: str) -> None:
@@ -50,15 +54,10 @@ def postgres_database() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path: Path = tmp_path_factory.mktemp("sqlite") / "peerlend.db"
-    url = f"sqlite:///{path}"
-    migrate(url)
-    return url
-
-
-def _settings(url: str, tmp: Path) -> Settings:
-    return Settings(env="test", database_url=url, warehouse_path=tmp / "warehouse.duckdb")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -66,30 +65,49 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(scope="session")
-def database_url(backend: str, request: pytest.FixtureRequest) -> str:
-    fixture = "postgres_database" if backend == "postgres" else "sqlite_database"
-    return str(request.getfixturevalue(fixture))
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if backend == "postgres":
+        url = str(request.getfixturevalue("postgres_database"))
+        engine = create_engine(url)
+        tables = ", ".join(t.name for t in reversed(Base.metadata.sorted_tables))
+        with engine.begin() as connection:
+            # TRUNCATE does not fire the audit log's row triggers; nothing else may empty it.
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        return url
+    copy = tmp_path / "peerlend.db"
+    shutil.copyfile(request.getfixturevalue("sqlite_template"), copy)
+    return f"sqlite:///{copy}"
 
 
-@pytest.fixture(scope="session")
-def app_for(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    return create_app(_settings(database_url, tmp_path_factory.mktemp("app")))
+def test_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "env": "test",
+        "database_url": database_url,
+        "warehouse_path": tmp_path / "warehouse.duckdb",
+        "mailbox_dir": tmp_path / "mailbox",
+        "rate_limit_login": GENEROUS_LIMIT,
+        "rate_limit_register": GENEROUS_LIMIT,
+        "rate_limit_token": GENEROUS_LIMIT,
+        "rate_limit_resend": GENEROUS_LIMIT,
+        "login_max_failures": 1000,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
 
 
-def _empty_all_tables(app) -> None:  # type: ignore[no-untyped-def]
-    engine = app.state.engine
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(text(f"DELETE FROM {table}"))
+test_settings.__test__ = False  # type: ignore[attr-defined]
 
 
 @pytest.fixture
-def client(app_for) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    _empty_all_tables(app_for)
-    with TestClient(app_for, raise_server_exceptions=False) as test_client:
+def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
+    application = create_app(test_settings(database_url, tmp_path))
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client

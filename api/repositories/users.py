@@ -17,6 +17,10 @@ def get_user_by_username(session: Session, username: str) -> User | None:
     return session.scalars(select(User).where(User.username == username)).first()
 
 
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == email)).first()
+
+
 def find_taken(session: Session, username: str, email: str) -> User | None:
     return session.scalars(select(User).where(or_(User.username == username, User.email == email))).first()
 

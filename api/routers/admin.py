@@ -1,17 +1,31 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from typing import Annotated
 
-from api.deps import AdminUser, SessionDep
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, status
+
+from api.authz import Permission
+from api.db.tables import User
+from api.deps import ClientDep, MailerDep, SessionDep, SettingsDep, require
 from api.domain.money import format_cents
+from api.errors import BadRequest
 from api.repositories import ledger as ledger_repo
+from api.repositories import profiles as profiles_repo
+from api.routers.mail import send_later
+from api.routers.presenters import user_public
 from api.schemas.money_movements import AccountBalancePublic, TrialBalancePublic
+from api.schemas.profiles import AuditEntryPublic, AuditPage, StaffCreate
+from api.schemas.users import UserPublic
+from api.services import users as users_service
 
 router = APIRouter(tags=["admin"], prefix="/admin")
 
 
 @router.get("/ledger/trial-balance", response_model=TrialBalancePublic)
-def trial_balance(user: AdminUser, session: SessionDep) -> TrialBalancePublic:
+def trial_balance(
+    _: Annotated[User, Depends(require(Permission.LEDGER_READ))], session: SessionDep
+) -> TrialBalancePublic:
     """Every ledger account's balance (debits positive). The total is zero when the books balance."""
     rows = ledger_repo.trial_balance(session)
     return TrialBalancePublic(
@@ -19,3 +33,61 @@ def trial_balance(user: AdminUser, session: SessionDep) -> TrialBalancePublic:
         total=format_cents(sum(b for _, _, b in rows)),
         unbalanced_transactions=ledger_repo.unbalanced_transactions(session),
     )
+
+
+@router.get("/audit-log", response_model=AuditPage)
+def audit_log(
+    _: Annotated[User, Depends(require(Permission.AUDIT_READ))],
+    session: SessionDep,
+    subject_user_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> AuditPage:
+    """The append-only audit log of identity changes, newest first. Values are masked."""
+    if cursor is not None and not cursor.isdigit():
+        raise BadRequest("cursor must be the next_cursor value of a previous page")
+    rows = profiles_repo.audit_entries(
+        session, subject_user_id=subject_user_id, before_id=int(cursor) if cursor else None, limit=limit + 1
+    )
+    page = rows[:limit]
+    return AuditPage(
+        items=[
+            AuditEntryPublic(
+                audit_id=r.audit_id,
+                actor_user_id=r.actor_user_id,
+                subject_user_id=r.subject_user_id,
+                action=r.action,
+                changes=json.loads(r.changes),
+                ip=r.ip,
+                user_agent=r.user_agent,
+                created_at=r.created_at,
+            )
+            for r in page
+        ],
+        next_cursor=str(page[-1].audit_id) if len(rows) > limit else None,
+    )
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, response_model=UserPublic)
+def create_staff(
+    payload: StaffCreate,
+    admin: Annotated[User, Depends(require(Permission.STAFF_MANAGE))],
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    mailer: MailerDep,
+    background: BackgroundTasks,
+) -> UserPublic:
+    """Create an admin or analyst account (staff cannot self-register)."""
+    user, email = users_service.register_user(
+        session,
+        settings,
+        username=payload.username,
+        email=str(payload.email),
+        password=payload.password,
+        role=payload.role,
+        client=client,
+        actor_user_id=admin.user_id,
+    )
+    send_later(background, mailer, email)
+    return user_public(user)

@@ -1,12 +1,33 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentInvestor, IdempotencyKey, ProcessorDep, SessionDep
+from api.authz import Permission
+from api.db.tables import User
+from api.deps import (
+    ClientDep,
+    IdempotencyKey,
+    MailerDep,
+    ProcessorDep,
+    Public,
+    SessionDep,
+    SettingsDep,
+    rate_limited,
+    require,
+)
 from api.domain.money import format_cents, format_rate, parse_cents
 from api.routers.idempotent import respond
-from api.schemas.money_movements import CashTransferPublic, DepositCreate, NotePublic, PortfolioPublic
+from api.routers.mail import send_later
+from api.schemas.money_movements import (
+    CashTransferPublic,
+    DepositCreate,
+    NotePublic,
+    PortfolioPublic,
+    WithdrawalCreate,
+)
 from api.schemas.users import InvestorPublic, InvestorRegister
 from api.services import cash as cash_service
 from api.services import idempotency
@@ -16,12 +37,38 @@ from api.services import users as users_service
 router = APIRouter(tags=["investors"])
 
 
-@router.post("/investors/register", status_code=status.HTTP_201_CREATED, response_model=InvestorPublic)
-def register_investor(payload: InvestorRegister, session: SessionDep) -> InvestorPublic:
-    """Create a user with the investor role and its investor account (portfolio starts at zero)."""
-    user, investor = users_service.register_investor(
-        session, username=payload.username, email=str(payload.email), password=payload.password
+CashMover = Annotated[User, Depends(require(Permission.CASH_MOVE))]
+PortfolioOwner = Annotated[User, Depends(require(Permission.PORTFOLIO_OWN))]
+
+
+@router.post(
+    "/investors/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=InvestorPublic,
+    dependencies=[Public, Depends(rate_limited("register"))],
+)
+def register_investor(
+    payload: InvestorRegister,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: ClientDep,
+    mailer: MailerDep,
+    background: BackgroundTasks,
+) -> InvestorPublic:
+    """Create a user with the investor role and its investor account (portfolio starts at zero), and
+    email a verification link."""
+    user, email = users_service.register_user(
+        session,
+        settings,
+        username=payload.username,
+        email=str(payload.email),
+        password=payload.password,
+        role="investor",
+        client=client,
     )
+    send_later(background, mailer, email)
+    investor = users_service.investor_of(session, user)
+    assert investor is not None
     return InvestorPublic(
         investor_id=investor.investor_id,
         user_id=user.user_id,
@@ -45,7 +92,7 @@ def register_investor(payload: InvestorRegister, session: SessionDep) -> Investo
 def deposit(
     payload: DepositCreate,
     request: Request,
-    user: CurrentInvestor,
+    user: CashMover,
     session: SessionDep,
     processor: ProcessorDep,
     idempotency_key: IdempotencyKey = None,
@@ -77,8 +124,52 @@ def deposit(
     )
 
 
+@router.post(
+    "/investors/me/withdrawals",
+    status_code=status.HTTP_201_CREATED,
+    response_model=CashTransferPublic,
+    responses={
+        409: {"description": "Idempotency-Key in use"},
+        422: {"description": "Invalid amount or reused key"},
+    },
+)
+def withdraw(
+    payload: WithdrawalCreate,
+    request: Request,
+    user: CashMover,
+    session: SessionDep,
+    processor: ProcessorDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Send available cash back to the investor's bank (through the payment processor)."""
+
+    def action() -> CashTransferPublic:
+        transfer, cash = cash_service.withdraw(session, processor, user, parse_cents(payload.amount))
+        return CashTransferPublic(
+            transfer_id=transfer.transfer_id,
+            direction=transfer.direction,
+            amount=format_cents(transfer.amount_cents),
+            cash_balance=format_cents(cash),
+            processor_reference=transfer.processor_reference,
+            created_at=transfer.created_at,
+        )
+
+    return respond(
+        idempotency.run_once(
+            session,
+            user_id=user.user_id,
+            key=idempotency_key,
+            method=request.method,
+            path=request.url.path,
+            payload=payload,
+            status_code=status.HTTP_201_CREATED,
+            action=action,
+        )
+    )
+
+
 @router.get("/investors/me/portfolio", response_model=PortfolioPublic)
-def portfolio(user: CurrentInvestor, session: SessionDep) -> PortfolioPublic:
+def portfolio(user: PortfolioOwner, session: SessionDep) -> PortfolioPublic:
     """Cash, committed cash, notes, outstanding principal and what has been received."""
     p = portfolio_service.portfolio_of(session, user)
     return PortfolioPublic(

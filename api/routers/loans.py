@@ -2,18 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import JSONResponse
 
-from api.deps import (
-    CurrentBorrower,
-    CurrentInvestor,
-    CurrentUser,
-    IdempotencyKey,
-    ProcessorDep,
-    SessionDep,
-    SettingsDep,
-)
+from api.authz import Permission
+from api.db.tables import User
+from api.deps import IdempotencyKey, ProcessorDep, SessionDep, SettingsDep, require
 from api.domain.money import format_cents, parse_cents, parse_rate_bps
 from api.errors import BadRequest
 from api.routers.idempotent import respond
@@ -27,8 +21,14 @@ from api.services import loans as loans_service
 
 router = APIRouter(tags=["loans"])
 
+LoanCreator = Annotated[User, Depends(require(Permission.LOAN_CREATE))]
+LoanLister = Annotated[User, Depends(require(Permission.LOAN_LIST))]
+LoanReader = Annotated[User, Depends(require(Permission.LOAN_READ))]
+ScheduleReader = Annotated[User, Depends(require(Permission.LOAN_SCHEDULE))]
+Investor = Annotated[User, Depends(require(Permission.INVEST))]
 
-def _create(payload: LoanCreate, user: CurrentBorrower, session: SessionDep, settings: SettingsDep) -> LoanPublic:
+
+def _create(payload: LoanCreate, user: LoanCreator, session: SessionDep, settings: SettingsDep) -> LoanPublic:
     loan = loans_service.create_loan(
         session,
         settings,
@@ -62,7 +62,7 @@ router.add_api_route(
 
 
 def _list(
-    user: CurrentUser,
+    user: LoanLister,
     session: SessionDep,
     status_filter: Annotated[LoanStatus | None, Query(alias="status")] = None,
     min_rate: Annotated[RateIn | None, Query(description="Lowest annual rate, e.g. 5.00")] = None,
@@ -99,12 +99,12 @@ router.add_api_route("/loans", _list, methods=["GET"], response_model=LoansPubli
 
 
 @router.get("/loans/{loan_id}", response_model=LoanPublic)
-def get_loan(loan_id: int, user: CurrentUser, session: SessionDep) -> LoanPublic:
+def get_loan(loan_id: int, user: LoanReader, session: SessionDep) -> LoanPublic:
     return loan_public(loans_service.visible_loan(session, user, loan_id))
 
 
 @router.get("/loans/{loan_id}/schedule", response_model=SchedulePublic)
-def get_schedule(loan_id: int, user: CurrentUser, session: SessionDep) -> SchedulePublic:
+def get_schedule(loan_id: int, user: ScheduleReader, session: SessionDep) -> SchedulePublic:
     """The amortization schedule, for the borrower and the loan's note holders."""
     loan, rows = loans_service.schedule_of(session, user, loan_id)
     outstanding = sum(r.principal_cents - r.paid_principal_cents for r in rows) if rows else loan.amount_cents
@@ -130,7 +130,7 @@ def invest(
     loan_id: int,
     payload: InvestmentCreate,
     request: Request,
-    user: CurrentInvestor,
+    user: Investor,
     session: SessionDep,
     settings: SettingsDep,
     processor: ProcessorDep,

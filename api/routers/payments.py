@@ -1,9 +1,13 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import JSONResponse
 
-from api.deps import CurrentBorrower, IdempotencyKey, ProcessorDep, SessionDep
+from api.authz import Permission
+from api.db.tables import User
+from api.deps import IdempotencyKey, ProcessorDep, SessionDep, require
 from api.domain.money import format_cents, parse_cents
 from api.routers.idempotent import respond
 from api.schemas.money_movements import DistributionPublic, PaymentCreate, PaymentPublic
@@ -12,6 +16,9 @@ from api.services import loans as loans_service
 from api.services import payments as payments_service
 
 router = APIRouter(tags=["payments"])
+
+Payer = Annotated[User, Depends(require(Permission.PAYMENT_MAKE))]
+PaymentsReader = Annotated[User, Depends(require(Permission.LOAN_PAYMENTS))]
 
 
 @router.post(
@@ -26,7 +33,7 @@ router = APIRouter(tags=["payments"])
 def make_payment(
     payload: PaymentCreate,
     request: Request,
-    user: CurrentBorrower,
+    user: Payer,
     session: SessionDep,
     processor: ProcessorDep,
     idempotency_key: IdempotencyKey = None,
@@ -74,7 +81,7 @@ def make_payment(
 
 
 @router.get("/loans/{loan_id}/payments", response_model=list[PaymentPublic])
-def list_payments(loan_id: int, user: CurrentBorrower, session: SessionDep) -> list[PaymentPublic]:
+def list_payments(loan_id: int, user: PaymentsReader, session: SessionDep) -> list[PaymentPublic]:
     """The borrower's payments on their loan."""
     loan = loans_service.visible_loan(session, user, loan_id)
     return [

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from api.db.tables import Installment, Loan, Notification, User
+from api.db.tables import Installment, Investor, Loan, Notification, User, UserProfile
 from api.domain.money import format_cents, format_rate
 from api.schemas.loans import InstallmentPublic, LoanPublic
 from api.schemas.money_movements import NotificationPublic
+from api.schemas.profiles import MePublic, ProfilePublic
 from api.schemas.users import UserPublic
+from api.services.profiles import PROFILE_FIELDS, missing_for_borrowing
 
 
 def loan_public(loan: Loan) -> LoanPublic:
@@ -69,4 +71,25 @@ def notification_public(row: Notification) -> NotificationPublic:
         message=row.message,
         created_at=row.created_at,
         read=row.read_at is not None,
+    )
+
+
+def me_public(user: User, investor: Investor | None, profile: UserProfile | None) -> MePublic:
+    fields = {f: getattr(profile, f) for f in PROFILE_FIELDS} if profile is not None else {}
+    income = fields.pop("annual_income_cents", None)
+    missing = missing_for_borrowing(profile)
+    return MePublic(
+        user_id=user.user_id,
+        username=user.username,
+        email=user.email,
+        role=user.role,
+        email_verified=user.email_verified_at is not None,
+        investor_id=investor.investor_id if investor else None,
+        created_at=user.created_at,
+        profile=ProfilePublic(
+            **fields,
+            annual_income=format_cents(income) if income is not None else None,
+            complete_for_borrowing=not missing,
+            missing_for_borrowing=[m.removesuffix("_cents") for m in missing],
+        ),
     )

@@ -30,6 +30,12 @@ class DepositCreate(BaseModel):
     amount: MoneyIn
 
 
+class WithdrawalCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: MoneyIn
+
+
 class CashTransferPublic(BaseModel):
     transfer_id: int
     direction: str

@@ -15,7 +15,7 @@ class UserRegister(BaseModel):
 
     username: str = Field(pattern=USERNAME_PATTERN, description="3-32 letters, digits, '_', '.' or '-'")
     email: EmailStr
-    password: str = Field(min_length=10, max_length=128)
+    password: str = Field(min_length=1, max_length=128, description="At least 10 characters and hard to guess")
     role: Literal["borrower", "investor"]
 
 
@@ -24,7 +24,7 @@ class InvestorRegister(BaseModel):
 
     username: str = Field(pattern=USERNAME_PATTERN)
     email: EmailStr
-    password: str = Field(min_length=10, max_length=128)
+    password: str = Field(min_length=1, max_length=128, description="At least 10 characters and hard to guess")
 
 
 class UserPublic(BaseModel):
@@ -45,9 +45,3 @@ class InvestorPublic(BaseModel):
     role: str
     portfolio_value: MoneyOut
     created_at: datetime
-
-
-class Token(BaseModel):
-    access_token: str
-    token_type: Literal["bearer"] = "bearer"
-    expires_in: int

@@ -1,37 +1,51 @@
-"""Registration and login."""
+"""Registration of borrowers, investors and staff."""
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
 from api.db.tables import Investor, User
-from api.errors import Conflict, NotAuthenticated
+from api.email.mailer import OutgoingEmail
+from api.errors import Conflict
 from api.repositories import users as users_repo
-from api.security import hash_password, verify_password
+from api.security import hash_password
+from api.services import auth as auth_service
+from api.services.audit import ClientInfo, record
+from api.settings import Settings
 
 
-def register_user(session: Session, *, username: str, email: str, password: str, role: str) -> User:
+def register_user(
+    session: Session,
+    settings: Settings,
+    *,
+    username: str,
+    email: str,
+    password: str,
+    role: str,
+    client: ClientInfo,
+    actor_user_id: int | None = None,
+) -> tuple[User, OutgoingEmail]:
+    """Create the account (and, for investors, the investor account) and the verification email
+    that the caller sends once the transaction has committed."""
     email = email.lower()
     taken = users_repo.find_taken(session, username, email)
     if taken is not None:
         field = "username" if taken.username == username else "email"
         raise Conflict(f"that {field} is already registered")
+    auth_service.check_password_strength(settings, password, username, email)
     user = users_repo.add_user(session, username, email, hash_password(password), role)
     if role == "investor":
         users_repo.add_investor(session, user)
-    return user
+    record(
+        session,
+        actor_user_id=actor_user_id or user.user_id,
+        subject_user_id=user.user_id,
+        action="user_registered" if actor_user_id is None else "staff_created",
+        client=client,
+        changes={"role": (None, role)},
+    )
+    return user, auth_service.verification_email(session, settings, user)
 
 
-def register_investor(session: Session, *, username: str, email: str, password: str) -> tuple[User, Investor]:
-    user = register_user(session, username=username, email=email, password=password, role="investor")
-    investor = users_repo.get_investor_by_user(session, user.user_id)
-    assert investor is not None
-    return user, investor
-
-
-def authenticate(session: Session, username: str, password: str) -> User:
-    user = users_repo.get_user_by_username(session, username)
-    # verify_password runs the same argon2 work when the user is unknown, so timing tells nothing.
-    if not verify_password(password, user.password_hash if user else None) or user is None:
-        raise NotAuthenticated("incorrect username or password")
-    return user
+def investor_of(session: Session, user: User) -> Investor | None:
+    return users_repo.get_investor_by_user(session, user.user_id)

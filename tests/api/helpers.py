@@ -1,4 +1,5 @@
-"""Small HTTP helpers for API tests: every call goes through the app's HTTP interface."""
+"""Small HTTP helpers for API tests: every call goes through the app's HTTP interface, and email
+links are read from the app's mailbox as a user would read them."""
 
 from __future__ import annotations
 
@@ -7,31 +8,75 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from api.email.mailer import read_mailbox, token_from
+from api.services import users as users_service
+from api.services.audit import ClientInfo
+
 PASSWORD = "correct-horse-battery"
+BORROWER_PROFILE = {
+    "legal_name": "Bella Rivera",
+    "date_of_birth": "1990-04-17",
+    "address_line1": "12 Oak Street",
+    "city": "Austin",
+    "postal_code": "78701",
+    "country": "US",
+    "phone": "+15125550123",
+    "annual_income": "72000.00",
+    "employment_status": "employed",
+    "employment_length_years": 6,
+    "housing": "rent",
+}
 
 
-def register(client: TestClient, username: str, role: str = "borrower") -> dict[str, Any]:
+def email_of(username: str) -> str:
+    return f"{username}@example.com"
+
+
+def last_token(client: TestClient, username: str) -> str:
+    messages = read_mailbox(client.app.state.settings.mailbox_dir, email_of(username))  # type: ignore[attr-defined]
+    assert messages, f"no email for {username}"
+    return token_from(messages[-1])
+
+
+def verify(client: TestClient, username: str) -> None:
+    response = client.post("/auth/verify-email", json={"token": last_token(client, username)})
+    assert response.status_code == 200, response.text
+
+
+def register(client: TestClient, username: str, role: str = "borrower", *, ready: bool = True) -> dict[str, Any]:
+    """Register; with `ready`, also verify the email and (borrowers) complete the profile."""
     response = client.post(
         "/users/register",
-        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD, "role": role},
+        json={"username": username, "email": email_of(username), "password": PASSWORD, "role": role},
     )
     assert response.status_code == 201, response.text
+    if ready:
+        verify(client, username)
+        if role == "borrower":
+            patched = client.patch("/users/me", json=BORROWER_PROFILE, headers=login(client, username))
+            assert patched.status_code == 200, patched.text
     return response.json()
 
 
-def register_investor(client: TestClient, username: str) -> dict[str, Any]:
+def register_investor(client: TestClient, username: str, *, ready: bool = True) -> dict[str, Any]:
     response = client.post(
         "/investors/register",
-        json={"username": username, "email": f"{username}@example.com", "password": PASSWORD},
+        json={"username": username, "email": email_of(username), "password": PASSWORD},
     )
     assert response.status_code == 201, response.text
+    if ready:
+        verify(client, username)
     return response.json()
 
 
-def login(client: TestClient, username: str) -> dict[str, str]:
-    response = client.post("/auth/token", data={"username": username, "password": PASSWORD})
+def tokens(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, Any]:
+    response = client.post("/auth/token", data={"username": username, "password": password})
     assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+    return response.json()
+
+
+def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens(client, username, password)['access_token']}"}
 
 
 def key() -> dict[str, str]:
@@ -58,3 +103,22 @@ def create_loan(
 
 def invest(client: TestClient, auth: dict[str, str], loan_id: int, amount: str) -> Any:
     return client.post(f"/loans/{loan_id}/investments", json={"amount": amount}, headers=auth | key())
+
+
+def make_staff(client: TestClient, username: str, role: str) -> dict[str, str]:
+    """Staff cannot self-register: the first admin comes from the command line (`api.cli`), which
+    calls the same service."""
+    app = client.app
+    session = app.state.sessionmaker()  # type: ignore[attr-defined]
+    with session.begin():
+        users_service.register_user(
+            session,
+            app.state.settings,  # type: ignore[attr-defined]
+            username=username,
+            email=email_of(username),
+            password=PASSWORD,
+            role=role,
+            client=ClientInfo(ip=None, user_agent="tests"),
+        )
+    session.close()
+    return login(client, username)

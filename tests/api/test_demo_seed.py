@@ -13,7 +13,7 @@ from tests.conftest import migrate
 def test_demo_history_balances(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     migrate(url)
-    counts = seed(url, quiet=True, months=3)
+    counts = seed(url, quiet=True, months=3, mailbox_dir=tmp_path / "mailbox")
     assert counts["loans"] >= 8 and counts["payments"] >= 5
     engine = create_engine(url)
     with engine.connect() as connection:

@@ -6,22 +6,7 @@ from decimal import Decimal
 
 from fastapi.testclient import TestClient
 
-from api.services import users as users_service
-from tests.api.helpers import create_loan, deposit, invest, key, login, register, register_investor
-
-
-def make_admin(client: TestClient, username: str = "ops") -> dict[str, str]:
-    session = client.app.state.sessionmaker()  # type: ignore[attr-defined]
-    with session.begin():
-        users_service.register_user(
-            session,
-            username=username,
-            email=f"{username}@example.com",
-            password="correct-horse-battery",
-            role="admin",
-        )
-    session.close()
-    return login(client, username)
+from tests.api.helpers import create_loan, deposit, invest, key, login, make_staff, register, register_investor
 
 
 def test_seed_story(client: TestClient) -> None:
@@ -89,7 +74,7 @@ def test_seed_story(client: TestClient) -> None:
     assert schedule["installments"][0]["status"] == "paid"
     assert schedule["outstanding_principal"] == "4872.89"
 
-    admin = make_admin(client)
+    admin = make_staff(client, "ops", "admin")
     trial = client.get("/admin/ledger/trial-balance", headers=admin).json()
     assert trial["total"] == "0.00" and trial["unbalanced_transactions"] == []
     balances = {a["code"]: Decimal(a["balance"]) for a in trial["accounts"]}

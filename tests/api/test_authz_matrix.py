@@ -1,0 +1,253 @@
+"""Every endpoint with every role, and with other users' resources (OWASP API1 BOLA, API5
+function-level authorization). The expectations come from api/authz.py's table plus the
+ownership rules; a route without a sample here fails the test, so new endpoints must join."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.testclient import TestClient
+
+from api.authz import POLICY, Permission
+from tests.api.helpers import (
+    PASSWORD,
+    create_loan,
+    deposit,
+    invest,
+    key,
+    login,
+    make_staff,
+    register,
+    register_investor,
+    tokens,
+)
+
+ACTORS = ["anonymous", "bella", "bob", "ursula", "ivan", "iris", "uma", "ops", "ana"]
+ROLE = {
+    "bella": "borrower",
+    "bob": "borrower",
+    "ursula": "borrower",
+    "ivan": "investor",
+    "iris": "investor",
+    "uma": "investor",
+    "ops": "admin",
+    "ana": "analyst",
+}
+UNVERIFIED = {"ursula", "uma"}
+_unique = itertools.count()
+
+
+def api_routes(client: TestClient) -> list[tuple[str, str, APIRoute]]:
+    """(method, path, route) for every API route, prefixes of included routers applied."""
+    found = []
+    for context in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
+        route = context.original_route
+        if isinstance(route, APIRoute) and context.path is not None:
+            found.extend((method, context.path, route) for method in sorted(context.methods or route.methods))
+    assert len(found) > 30, "the route walk found too few routes"
+    return found
+
+
+def permission_of(route: APIRoute) -> Permission:
+    found: set[Permission] = set()
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        permission = getattr(dependant.call, "permission", None)
+        if isinstance(permission, Permission):
+            found.add(permission)
+        stack.extend(dependant.dependencies)
+    assert len(found) == 1, f"{route.methods} {route.path} declares {found or 'no permission'}"
+    return found.pop()
+
+
+Sample = Callable[[dict[str, int]], tuple[str, str, dict[str, Any]]]
+
+
+def _new_user(role: str) -> dict[str, Any]:
+    n = next(_unique)
+    return {"username": f"new{n}", "email": f"new{n}@example.com", "password": PASSWORD, "role": role}
+
+
+SAMPLES: dict[tuple[str, str], Sample] = {
+    ("POST", "/users/register"): lambda ids: ("POST", "/users/register", {"json": _new_user("borrower")}),
+    ("POST", "/investors/register"): lambda ids: (
+        "POST",
+        "/investors/register",
+        {"json": {k: v for k, v in _new_user("investor").items() if k != "role"}},
+    ),
+    ("POST", "/auth/token"): lambda ids: ("POST", "/auth/token", {"data": {"username": "bella", "password": PASSWORD}}),
+    ("POST", "/auth/refresh"): lambda ids: ("POST", "/auth/refresh", {"json": {"refresh_token": "x" * 43}}),
+    ("POST", "/auth/logout"): lambda ids: ("POST", "/auth/logout", {}),
+    ("POST", "/auth/verify-email"): lambda ids: ("POST", "/auth/verify-email", {"json": {"token": "y" * 43}}),
+    ("GET", "/auth/verify-email"): lambda ids: ("GET", "/auth/verify-email", {"params": {"token": "y" * 43}}),
+    ("POST", "/auth/resend-verification"): lambda ids: ("POST", "/auth/resend-verification", {}),
+    ("POST", "/auth/password/change"): lambda ids: (
+        "POST",
+        "/auth/password/change",
+        {"json": {"current_password": PASSWORD, "new_password": PASSWORD}},
+    ),
+    ("POST", "/auth/password/forgot"): lambda ids: (
+        "POST",
+        "/auth/password/forgot",
+        {"json": {"email": "nobody@example.com"}},
+    ),
+    ("POST", "/auth/password/reset"): lambda ids: (
+        "POST",
+        "/auth/password/reset",
+        {"json": {"token": "z" * 43, "new_password": PASSWORD}},
+    ),
+    ("GET", "/auth/password/reset"): lambda ids: ("GET", "/auth/password/reset", {"params": {"token": "z" * 43}}),
+    ("GET", "/users/me"): lambda ids: ("GET", "/users/me", {}),
+    ("PATCH", "/users/me"): lambda ids: ("PATCH", "/users/me", {"json": {"city": "Austin"}}),
+    ("GET", "/investors/me/portfolio"): lambda ids: ("GET", "/investors/me/portfolio", {}),
+    ("POST", "/investors/me/deposits"): lambda ids: ("POST", "/investors/me/deposits", {"json": {"amount": "100.00"}}),
+    ("POST", "/investors/me/withdrawals"): lambda ids: (
+        "POST",
+        "/investors/me/withdrawals",
+        {"json": {"amount": "1.00"}},
+    ),
+    ("POST", "/loans/create"): lambda ids: ("POST", "/loans/create", {"json": _loan_body()}),
+    ("POST", "/loans"): lambda ids: ("POST", "/loans", {"json": _loan_body()}),
+    ("GET", "/loans/list"): lambda ids: ("GET", "/loans/list", {}),
+    ("GET", "/loans"): lambda ids: ("GET", "/loans", {}),
+    ("GET", "/loans/{loan_id}"): lambda ids: ("GET", f"/loans/{ids['active']}", {}),
+    ("GET", "/loans/{loan_id}/schedule"): lambda ids: ("GET", f"/loans/{ids['active']}/schedule", {}),
+    ("GET", "/loans/{loan_id}/payments"): lambda ids: ("GET", f"/loans/{ids['active']}/payments", {}),
+    ("POST", "/loans/{loan_id}/investments"): lambda ids: (
+        "POST",
+        f"/loans/{ids['listed']}/investments",
+        {"json": {"amount": "25.00"}},
+    ),
+    ("POST", "/payments/make"): lambda ids: (
+        "POST",
+        "/payments/make",
+        {"json": {"loan_id": ids["active"], "amount": "1.00"}},
+    ),
+    ("GET", "/notifications"): lambda ids: ("GET", "/notifications", {}),
+    ("GET", "/admin/ledger/trial-balance"): lambda ids: ("GET", "/admin/ledger/trial-balance", {}),
+    ("GET", "/admin/audit-log"): lambda ids: ("GET", "/admin/audit-log", {}),
+    ("POST", "/admin/users"): lambda ids: (
+        "POST",
+        "/admin/users",
+        {"json": {**_new_user("analyst"), "role": "analyst"}},
+    ),
+    ("GET", "/reports/loan-book"): lambda ids: ("GET", "/reports/loan-book", {}),
+    ("GET", "/reports/borrowers"): lambda ids: ("GET", "/reports/borrowers", {}),
+    ("GET", "/health"): lambda ids: ("GET", "/health", {}),
+}
+
+# Who may touch the *particular* resource a sample names (bella's active loan, funded by ivan);
+# anyone else whose role is allowed gets 404, because the loan's existence is private to them.
+OWNERS: dict[tuple[str, str], set[str]] = {
+    ("GET", "/loans/{loan_id}"): {"bella", "ivan", "iris", "uma", "ops"},
+    ("GET", "/loans/{loan_id}/schedule"): {"bella", "ivan", "ops"},
+    ("GET", "/loans/{loan_id}/payments"): {"bella", "ops"},
+    ("POST", "/payments/make"): {"bella"},
+}
+# Allowed callers that still get a domain answer which is not about access.
+DOMAIN_ANSWERS = {
+    ("POST", "/auth/refresh"): {401},  # an unknown refresh token
+    ("POST", "/auth/verify-email"): {400},
+    ("GET", "/auth/verify-email"): {400},
+    ("POST", "/auth/password/reset"): {400},
+    ("POST", "/auth/resend-verification"): {409},  # already verified
+    ("POST", "/investors/me/withdrawals"): {409},  # no cash
+    ("POST", "/loans/create"): {403},  # unverified or incomplete profiles are refused in their own words
+}
+
+
+def _loan_body() -> dict[str, Any]:
+    return {"amount": "1000.00", "interest_rate": "9.00", "term_months": 36, "purpose": "matrix"}
+
+
+@pytest.fixture
+def world(client: TestClient) -> dict[str, Any]:
+    for name, role in ROLE.items():
+        if role == "borrower":
+            register(client, name, ready=name not in UNVERIFIED)
+        elif role == "investor":
+            register_investor(client, name, ready=name not in UNVERIFIED)
+    make_staff(client, "ops", "admin")
+    make_staff(client, "ana", "analyst")
+    bella, ivan = login(client, "bella"), login(client, "ivan")
+    active = create_loan(client, bella, amount="1000.00")["loan_id"]
+    deposit(client, ivan, "2000.00")
+    assert invest(client, ivan, active, "1000.00").json()["loan_status"] == "active"
+    made = client.post("/payments/make", json={"loan_id": active, "amount": "5.00"}, headers=bella | key())
+    assert made.status_code == 201
+    listed = create_loan(client, login(client, "bob"), amount="5000.00")["loan_id"]
+    return {"ids": {"active": active, "listed": listed}}
+
+
+def _headers(client: TestClient, actor: str, cache: dict[str, dict[str, str]]) -> dict[str, str]:
+    if actor == "anonymous":
+        return {}
+    if actor not in cache:
+        cache[actor] = {"Authorization": f"Bearer {tokens(client, actor)['access_token']}"}
+    return cache[actor]
+
+
+def test_every_route_declares_a_permission_and_has_a_sample(client: TestClient) -> None:
+    seen = set()
+    for method, path, route in api_routes(client):
+        permission_of(route)
+        assert (method, path) in SAMPLES, f"add {method} {path} to the authorization matrix"
+        seen.add((method, path))
+    assert seen == set(SAMPLES), f"samples for routes that no longer exist: {set(SAMPLES) - seen}"
+
+
+def test_authorization_matrix(client: TestClient, world: dict[str, Any]) -> None:
+    ids = world["ids"]
+    cache: dict[str, dict[str, str]] = {}
+    failures = []
+    for method, path, route in api_routes(client):
+        permission = permission_of(route)
+        rule = POLICY[permission]
+        if True:
+            for actor in ACTORS:
+                verb, url, kwargs = SAMPLES[(method, path)](ids)
+                headers = dict(_headers(client, actor, cache))
+                if verb in ("POST", "PATCH"):
+                    headers |= key()
+                response = client.request(verb, url, headers=headers, **kwargs)
+                status = response.status_code
+                if (method, path) in {("POST", "/auth/logout"), ("POST", "/auth/password/change")}:
+                    cache.pop(actor, None)  # that request ended or rotated the actor's sessions
+                expected = _expected(permission, rule.roles, rule.verified, actor, (method, path))
+                if not expected(status, response):
+                    failures.append(f"{actor:>9} {verb} {url} -> {status} {response.text[:120]}")
+    assert not failures, "\n".join(failures)
+
+
+def _expected(
+    permission: Permission, roles: frozenset[str], verified: bool, actor: str, route: tuple[str, str]
+) -> Callable[[int, Any], bool]:
+    domain = DOMAIN_ANSWERS.get(route, set())
+    if permission is Permission.PUBLIC:
+        return lambda status, _: status < 500 and status != 403 and (status != 401 or status in domain)
+    if actor == "anonymous":
+        return lambda status, _: status == 401
+    if ROLE[actor] not in roles:
+        return lambda status, response: status == 403 and response.json()["code"] == "forbidden"
+    if verified and actor in UNVERIFIED:
+        return lambda status, response: status == 403 and response.json()["code"] == "email_not_verified"
+    owners = OWNERS.get(route)
+    if owners is not None and actor not in owners:
+        return lambda status, _: status == 404
+    return lambda status, _: status < 400 or status in domain
+
+
+def test_lists_only_show_the_callers_own_things(client: TestClient, world: dict[str, Any]) -> None:
+    ids = world["ids"]
+    bob = login(client, "bob")
+    assert [loan["loan_id"] for loan in client.get("/loans/list", headers=bob).json()["items"]] == [ids["listed"]]
+    assert all(n["loan_id"] != ids["active"] for n in client.get("/notifications", headers=bob).json())
+    iris = login(client, "iris")
+    assert client.get("/investors/me/portfolio", headers=iris).json()["notes"] == []
+    ivan_notes = client.get("/investors/me/portfolio", headers=login(client, "ivan")).json()["notes"]
+    assert [n["loan_id"] for n in ivan_notes] == [ids["active"]]
