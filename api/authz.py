@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 BORROWER, INVESTOR, ADMIN, ANALYST = "borrower", "investor", "admin", "analyst"
 ALL_ROLES = frozenset({BORROWER, INVESTOR, ADMIN, ANALYST})
@@ -46,7 +47,7 @@ POLICY: dict[Permission, Rule] = {
     Permission.PROFILE_OWN: Rule(ALL_ROLES, ownership="self"),
     Permission.NOTIFICATIONS_OWN: Rule(ALL_ROLES, ownership="self"),
     Permission.SESSION_OWN: Rule(ALL_ROLES, ownership="self"),
-    Permission.LOAN_CREATE: Rule(frozenset({BORROWER}), verified=True, ownership="self"),
+    Permission.LOAN_CREATE: Rule(frozenset({BORROWER}), verified=True, ownership="self; adult with a complete profile"),
     Permission.LOAN_LIST: Rule(frozenset({BORROWER, INVESTOR, ADMIN}), ownership="borrowers see their own"),
     Permission.LOAN_READ: Rule(frozenset({BORROWER, INVESTOR, ADMIN}), ownership="borrowers: own loans"),
     Permission.LOAN_SCHEDULE: Rule(
@@ -62,6 +63,21 @@ POLICY: dict[Permission, Rule] = {
     Permission.STAFF_MANAGE: Rule(frozenset({ADMIN})),
     Permission.REPORTS_READ: Rule(frozenset({ADMIN, ANALYST})),
 }
+
+
+def declared_permission(route: Any) -> Permission:
+    """The one Permission a FastAPI route declares through its dependencies."""
+    found: set[Permission] = set()
+    stack = [route.dependant]
+    while stack:
+        dependant = stack.pop()
+        permission = getattr(dependant.call, "permission", None)
+        if isinstance(permission, Permission):
+            found.add(permission)
+        stack.extend(dependant.dependencies)
+    if len(found) != 1:
+        raise LookupError(f"{route.path} must declare exactly one permission, found {sorted(found) or 'none'}")
+    return found.pop()
 
 
 class Denied(Exception):

@@ -37,7 +37,8 @@ def _build(sender: str, message: OutgoingEmail) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.to
     email["Subject"] = message.subject
-    email.set_content(message.body)
+    # 7bit keeps links on one line, so a user (or grep) can copy them straight from the .eml file
+    email.set_content(message.body, cte="7bit" if message.body.isascii() else "quoted-printable")
     return email
 
 

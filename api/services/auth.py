@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import structlog
 from sqlalchemy.orm import Session
 
 from api.clock import utcnow
@@ -28,6 +29,7 @@ from api.services.audit import ClientInfo, record
 from api.settings import Settings
 
 VERIFY, RESET = "verify_email", "reset_password"
+log = structlog.get_logger("peerlend.auth")
 
 
 class LoginFailed(NotAuthenticated):
@@ -81,6 +83,7 @@ def login(session: Session, settings: Settings, username: str, password: str, cl
     now = utcnow()
     if user is not None and user.locked_until is not None and user.locked_until > now:
         wait = int((user.locked_until - now).total_seconds()) + 1
+        log.warning("login_refused_locked", user_id=user.user_id, ip=client.ip)
         raise AccountLocked(f"too many failed logins; try again in {max(1, wait // 60)} minute(s)", wait)
     # verify_password does the same argon2 work for an unknown user, so timing tells nothing.
     ok = verify_password(password, user.password_hash if user else None)
@@ -94,9 +97,11 @@ def login(session: Session, settings: Settings, username: str, password: str, cl
                     session, actor_user_id=None, subject_user_id=user.user_id, action="account_locked", client=client
                 )
             session.flush()
+        log.warning("login_failed", username=username, ip=client.ip, known_user=user is not None)
         raise LoginFailed("incorrect username or password")
     user.failed_login_count = 0
     user.locked_until = None
+    log.info("login_succeeded", user_id=user.user_id, ip=client.ip)
     auth_session = auth_repo.add_session(
         session,
         AuthSession(

@@ -13,6 +13,7 @@ from api.domain.schedule import monthly_payment_cents
 from api.errors import InvalidAmount, NotFound
 from api.repositories import loans as loans_repo
 from api.repositories import users as users_repo
+from api.services.profiles import require_ready_to_borrow
 from api.services.scoring import score_request
 from api.settings import Settings
 
@@ -41,12 +42,14 @@ def create_loan(
         )
     if not MIN_RATE_BPS <= rate_bps <= MAX_RATE_BPS:
         raise InvalidAmount("interest_rate must be between 1.00 and 36.00 (annual percent)")
+    profile = require_ready_to_borrow(session, borrower)
     score = score_request(
         settings.model_dir,
         amount_cents=amount_cents,
         rate_bps=rate_bps,
         term_months=term_months,
         purpose=purpose,
+        profile=profile,
     )
     loan = Loan(
         borrower_id=borrower.user_id,

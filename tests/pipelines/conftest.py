@@ -22,6 +22,39 @@ LOAN_AMOUNT_CENTS = 500_000  # the design's story: $5,000 at 6 % over 36 months
 LOAN_RATE_BPS = 600
 LOAN_TERM = 36
 
+# Personal data of the story's people: in the source only. The pipeline tests scan the whole warehouse
+# for every one of these values.
+BORROWER_PROFILE = {
+    "legal_name": "Isabella Quintavalle",
+    "date_of_birth": date(1991, 7, 15),
+    "address_line1": "17 Via Nascosta",
+    "address_line2": "Apt 4B",
+    "city": "Springfield",
+    "region": "Oregon",
+    "postal_code": "97477",
+    "country": "US",
+    "phone": "+15415550199",
+    "annual_income_cents": 6_500_000,  # 50k-75k
+    "employment_status": "employed",
+    "employer": "Hushhush Widgets LLC",
+    "employment_length_years": 6,
+    "housing": "rent",
+}
+INVESTOR_PROFILE = {
+    "legal_name": "Ivan Leapdayson",
+    "date_of_birth": date(1960, 2, 29),
+    "address_line1": "1 Quiet Lane",
+    "city": "Portland",
+    "postal_code": "97201",
+    "country": "US",
+    "phone": "+15035550111",
+    "annual_income_cents": 20_000_000,  # 150k+
+    "employment_status": "retired",
+    "employer": "Formerly Secretive Corp",
+    "risk_preference": "balanced",
+}
+SECOND_MONTH_INCOME_CENTS = 8_000_000  # the borrower's raise in the second month: 75k-100k
+
 
 def at(*args: int) -> datetime:
     """A UTC timestamp (the API's timestamps are timezone-aware UTC)."""
@@ -113,11 +146,14 @@ class Story:
     """The source database and the ids the tests refer to."""
 
     url: str
+    borrower_id: int
+    profileless_borrower_id: int
     loan_id: int
     listed_loan_id: int
     investor_ids: tuple[int, int]
     investment_ids: tuple[int, int]
     notes: list[tuple[int, int, int]]  # (investment_id, investor_id, amount) of the funded loan
+    profiles: dict[int, dict[str, object]]  # user_id -> the personal profile in the source
 
     def engine(self) -> sa.Engine:
         return sa.create_engine(self.url)
@@ -203,7 +239,8 @@ def deposit(session: Session, books: Books, investor_id: int, amount: int, when:
 
 
 def build_story(url: str) -> Story:
-    """A borrower, two investors who deposit, a $5,000 loan at 6 % fully funded by them (60/40),
+    """A borrower with a full profile (name, birthday, address, phone, employer), a second borrower
+    without one, two investors who deposit (one with a profile), a $5,000 loan at 6 % fully funded by them (60/40),
     disbursed on 2026-03-04 with its 36-month schedule, and the first installment repaid and
     distributed on 2026-04-04. A second loan is listed and partly funded (a commitment)."""
     create_schema(url)
@@ -215,8 +252,16 @@ def build_story(url: str) -> Story:
         )
         u1 = t.User(username="ivan", email="ivan@example.com", password_hash="x", role="investor", created_at=day)
         u2 = t.User(username="iris", email="iris@example.com", password_hash="x", role="investor", created_at=day)
-        s.add_all([borrower, u1, u2])
+        # a second borrower who never filled in a profile (and has no loans)
+        bo = t.User(username="bo", email="bo@example.com", password_hash="x", role="borrower", created_at=day)
+        s.add_all([borrower, u1, u2, bo])
         s.flush()
+        s.add_all(
+            [
+                t.UserProfile(user_id=borrower.user_id, updated_at=day, **BORROWER_PROFILE),
+                t.UserProfile(user_id=u1.user_id, updated_at=day, **INVESTOR_PROFILE),
+            ]
+        )
         i1 = t.Investor(user_id=u1.user_id, username="ivan", created_at=day)
         i2 = t.Investor(user_id=u2.user_id, username="iris", created_at=day)
         s.add_all([i1, i2])
@@ -334,11 +379,14 @@ def build_story(url: str) -> Story:
 
         story = Story(
             url=url,
+            borrower_id=borrower.user_id,
+            profileless_borrower_id=bo.user_id,
             loan_id=loan.loan_id,
             listed_loan_id=listed.loan_id,
             investor_ids=(i1.investor_id, i2.investor_id),
             investment_ids=(notes[0][0], notes[1][0]),
             notes=notes,
+            profiles={borrower.user_id: BORROWER_PROFILE, u1.user_id: INVESTOR_PROFILE},
         )
         repay(s, books, story, 1, at(2026, 4, 4, 8))
     engine.dispose()
@@ -346,9 +394,14 @@ def build_story(url: str) -> Story:
 
 
 def _add_second_month(story: Story) -> None:
-    """More activity for the incremental run: installment 2 repaid and distributed, one more deposit."""
+    """More activity for the incremental run: installment 2 repaid and distributed, one more deposit,
+    and the borrower reports a higher income."""
     engine = story.engine()
     with Session(engine) as s, s.begin():
+        profile = s.get(t.UserProfile, story.borrower_id)
+        assert profile is not None
+        profile.annual_income_cents = SECOND_MONTH_INCOME_CENTS
+        profile.updated_at = at(2026, 5, 5, 9)
         books = Books(s)
         books.accounts = {a.code: a.account_id for a in s.execute(sa.select(t.LedgerAccount)).scalars()}
         repay(s, books, story, 2, at(2026, 5, 4, 8))

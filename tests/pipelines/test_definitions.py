@@ -1,11 +1,37 @@
-"""The code location loads, names what the brief promises, and classifies every API table."""
+"""The code location loads, names what the brief promises, and the extract allow-list decides about
+every API table and column (secrets skipped, personal data excluded or masked)."""
 
 from __future__ import annotations
 
-import dagster as dg
+import typing
+from datetime import UTC, date, datetime
 
+import dagster as dg
+import duckdb
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.orm import Session
+
+from api import clock
+from api.db import tables as t
 from api.db.tables import Base
-from pipelines.lib.extract import APPEND_ONLY_TABLES, EXCLUDED_COLUMNS, MUTABLE_TABLES, SKIPPED_TABLES, source_tables
+from api.domain import bands
+from api.schemas import profiles as profile_schemas
+from pipelines.lib.dbt_project import DBT_PROJECT_DIR
+from pipelines.lib.extract import (
+    APPEND_ONLY_TABLES,
+    EXCLUDED_COLUMNS,
+    EXTRACT,
+    MUTABLE_TABLES,
+    RAW_SCHEMA,
+    SKIPPED_TABLES,
+    Derived,
+    drop_unlisted,
+    extracted_columns,
+    load_table,
+    source_tables,
+    unclassified,
+)
 
 MARTS = (
     "fct_borrower_loans",
@@ -13,7 +39,32 @@ MARTS = (
     "fct_investor_portfolios",
     "fct_investor_notes",
     "fct_platform_kpis_daily",
+    "dim_borrowers",
 )
+# What raw.user_profiles may hold, exactly (the issue: analysts see bands, not names or birthdays).
+PROFILE_WAREHOUSE_COLUMNS = [
+    "user_id",
+    "age_band",
+    "income_band",
+    "employment_status",
+    "employment_length_years",
+    "housing",
+    "risk_preference",
+    "country",
+    "updated_at",
+]
+PROFILE_PERSONAL = {
+    "legal_name",
+    "date_of_birth",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "phone",
+    "employer",
+    "annual_income_cents",
+}
 
 
 def test_definitions_load() -> None:
@@ -36,8 +87,143 @@ def test_definitions_load() -> None:
     assert {"matches_source", "ledger_balanced", "reconciles_with_source_ledger"} <= check_names
 
 
-def test_every_api_table_is_classified() -> None:
-    names = {table.name for table in Base.metadata.sorted_tables}
-    assert names == set(APPEND_ONLY_TABLES) | set(MUTABLE_TABLES) | SKIPPED_TABLES
+def _warehouse_names(table: str) -> list[str]:
+    return [e.name if isinstance(e, Derived) else e for e in EXTRACT[table]]
+
+
+def test_every_api_table_and_column_is_decided() -> None:
+    """Allow-list completeness: a table or column the API gains fails here until it is extracted
+    (EXTRACT) or excluded with a reason (SKIPPED_TABLES / EXCLUDED_COLUMNS)."""
+    api_tables = {table.name: table for table in Base.metadata.sorted_tables}
+    assert unclassified(api_tables.values()) == []
+    # no stale or contradictory entries either
+    assert set(EXTRACT) | set(SKIPPED_TABLES) <= set(api_tables)
+    assert not set(EXTRACT) & set(SKIPPED_TABLES)
+    assert set(EXCLUDED_COLUMNS) <= set(EXTRACT)
+    for name, entries in EXTRACT.items():
+        columns = set(api_tables[name].columns.keys())
+        read = {e.source if isinstance(e, Derived) else e for e in entries}
+        excluded = set(EXCLUDED_COLUMNS.get(name, {}))
+        assert read <= columns, name
+        assert excluded <= columns, name
+        assert not read & excluded, name
+        names = _warehouse_names(name)
+        assert len(names) == len(set(names)), name
+        assert all(reason for reason in EXCLUDED_COLUMNS.get(name, {}).values())
+    assert all(SKIPPED_TABLES.values())
+    # the extracted tables are exactly the loaded ones, each loaded one way
+    assert set(source_tables()) == set(EXTRACT) == set(APPEND_ONLY_TABLES) | set(MUTABLE_TABLES)
     assert not set(APPEND_ONLY_TABLES) & set(MUTABLE_TABLES)
-    assert EXCLUDED_COLUMNS["users"] == {"email", "password_hash"}
+    # every extracted table can be typed and keeps its primary key under its own name
+    for name, table in source_tables().items():
+        assert [c.name for c in extracted_columns(table)] == _warehouse_names(name)
+        (pk,) = table.primary_key.columns
+        assert pk.name in _warehouse_names(name)
+
+
+def test_allow_list_check_catches_a_new_table_or_column() -> None:
+    """The completeness check above really fails on an undecided addition."""
+    metadata = sa.MetaData()
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(metadata)
+    sa.Table("kyc_documents", metadata, sa.Column("document_id", sa.Integer, primary_key=True))
+    users = metadata.tables["users"]
+    users.append_column(sa.Column("ssn", sa.String(11)))
+    assert unclassified(metadata.sorted_tables) == ["kyc_documents", "users.ssn"]
+    # and the extractor does not copy the new column meanwhile
+    assert "ssn" not in {c.name for c in extracted_columns(users)}
+
+
+def test_secrets_and_personal_data_are_not_extracted() -> None:
+    assert {"idempotency_keys", "email_tokens", "auth_sessions", "refresh_tokens", "audit_log"} <= set(SKIPPED_TABLES)
+    assert {"email", "password_hash", "failed_login_count", "locked_until"} <= set(EXCLUDED_COLUMNS["users"])
+    assert _warehouse_names("user_profiles") == PROFILE_WAREHOUSE_COLUMNS
+    masked = {e.source: e for e in EXTRACT["user_profiles"] if isinstance(e, Derived)}
+    assert set(masked) == {"date_of_birth", "annual_income_cents"}
+    assert all(e.compute is not None for e in masked.values())  # read in memory only, never copied
+    copied = {e for e in EXTRACT["user_profiles"] if isinstance(e, str)}
+    assert not copied & PROFILE_PERSONAL
+    assert PROFILE_PERSONAL - set(masked) <= set(EXCLUDED_COLUMNS["user_profiles"])
+    assert "user_profiles" in MUTABLE_TABLES
+
+
+def test_profiles_are_masked_on_extraction() -> None:
+    """raw.user_profiles holds the bands of api.domain.bands, with the age as of the extraction date."""
+    engine = sa.create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    day = datetime(2026, 1, 1, tzinfo=UTC)
+    with Session(engine) as s, s.begin():
+        s.add_all(
+            [
+                t.User(user_id=1, username="a", email="a@x.io", password_hash="h", role="borrower", created_at=day),
+                t.User(user_id=2, username="b", email="b@x.io", password_hash="h", role="borrower", created_at=day),
+                t.UserProfile(
+                    user_id=1,
+                    legal_name="Secret Person",
+                    date_of_birth=date(2000, 7, 15),
+                    annual_income_cents=2_500_000,
+                    phone="+15550000000",
+                    country="US",
+                    updated_at=day,
+                ),
+                t.UserProfile(user_id=2, country="CA", updated_at=day),
+            ]
+        )
+    duck = duckdb.connect()
+    try:
+        rows = {}
+        for today, expected_age_band in (
+            (datetime(2025, 7, 14, tzinfo=UTC), "18-24"),
+            (datetime(2025, 7, 15, tzinfo=UTC), "25-34"),
+        ):
+            with clock.frozen_at(today), engine.connect() as conn:
+                result = load_table(conn, duck, Base.metadata.tables["user_profiles"])
+            assert result.mode == "full_refresh" and result.matches_source and result.warehouse_rows == 2
+            columns = [r[0] for r in duck.execute(f"describe {RAW_SCHEMA}.user_profiles").fetchall()]
+            assert columns == PROFILE_WAREHOUSE_COLUMNS
+            rows = {
+                r[0]: r[1:]
+                for r in duck.execute(
+                    f"select user_id, age_band, income_band from {RAW_SCHEMA}.user_profiles"
+                ).fetchall()
+            }
+            assert rows[1] == (expected_age_band, "25k-50k")
+        assert rows[2] == (None, None)
+        assert bands.age_band(bands.age_on(date(2000, 7, 15), date(2025, 7, 15))) == "25-34"
+
+        # a raw table or column left by an older extractor is dropped
+        duck.execute(f"create table {RAW_SCHEMA}.auth_sessions (session_id varchar, ip varchar)")
+        duck.execute(f"alter table {RAW_SCHEMA}.user_profiles add column legal_name varchar")
+        assert sorted(drop_unlisted(duck)) == ["auth_sessions", "user_profiles.legal_name"]
+        assert [
+            r[0] for r in duck.execute(f"describe {RAW_SCHEMA}.user_profiles").fetchall()
+        ] == PROFILE_WAREHOUSE_COLUMNS
+        assert drop_unlisted(duck) == []
+    finally:
+        duck.close()
+        engine.dispose()
+
+
+def _accepted_values(yml: dict, model: str, column: str) -> list[str]:
+    (node,) = [m for m in yml["models"] if m["name"] == model]
+    (col,) = [c for c in node["columns"] if c["name"] == column]
+    (test,) = [t for t in col.get("data_tests", []) if isinstance(t, dict) and "accepted_values" in t]
+    return test["accepted_values"]["arguments"]["values"]
+
+
+def test_dbt_accepted_values_follow_the_api() -> None:
+    """The bands and answers dbt accepts are the API's own (api.domain.bands, api.schemas.profiles)."""
+    staging = yaml.safe_load((DBT_PROJECT_DIR / "models/staging/_staging.yml").read_text())
+    marts = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/_marts.yml").read_text())
+    age_bands = [label for _, label in bands.AGE_BANDS]
+    income_bands = [label for _, label in bands.INCOME_BANDS_CENTS]
+    assert _accepted_values(staging, "stg_user_profiles", "age_band") == age_bands
+    assert _accepted_values(staging, "stg_user_profiles", "income_band") == income_bands
+    assert _accepted_values(marts, "dim_borrowers", "age_band") == [*age_bands, "unknown"]
+    assert _accepted_values(marts, "dim_borrowers", "income_band") == [*income_bands, "unknown"]
+    for column, literal in (
+        ("employment_status", profile_schemas.EmploymentStatus),
+        ("housing", profile_schemas.Housing),
+        ("risk_preference", profile_schemas.RiskPreference),
+    ):
+        assert _accepted_values(staging, "stg_user_profiles", column) == list(typing.get_args(literal)), column

@@ -5,7 +5,9 @@ workers on the same warehouse."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,29 @@ import dagster as dg
 import duckdb
 import pytest
 
+from api import clock
 from api.settings import get_settings
+
+# Column names no warehouse relation may have (all schemas). Multi-word patterns match anywhere in the
+# name; single words match a whole `_`-separated part, so `ip` flags `client_ip` but not `principal`.
+FORBIDDEN_COLUMN_PATTERNS = (
+    "legal_name",
+    "date_of_birth",
+    "birth",
+    "address",
+    "phone",
+    "email",
+    "password",
+    "token",
+    "ip",
+    "user_agent",
+    "postal_code",
+    "employer",
+    "annual_income",
+    "city",
+    "locked_until",
+    "failed_login",
+)
 
 INVESTOR_COLUMNS = (
     "cash_cents, committed_cents, outstanding_principal_cents, principal_received_cents, "
@@ -21,12 +45,13 @@ INVESTOR_COLUMNS = (
 )
 
 
-def _materialize_all() -> dg.ExecuteInProcessResult:
+def _materialize_all(today: datetime) -> dg.ExecuteInProcessResult:
+    """Materialize everything with the platform's clock at `today` (the age bands are as of then)."""
     from pipelines.definitions import defs
 
     # An ephemeral instance: the persistent SQLite one under DAGSTER_HOME adds seconds per run and
     # the tests read nothing back from it.
-    with dg.DagsterInstance.ephemeral() as instance:
+    with dg.DagsterInstance.ephemeral() as instance, clock.frozen_at(today):
         return dg.materialize(
             [*defs.assets, *defs.asset_checks],  # type: ignore[list-item]
             resources=defs.resources,
@@ -51,6 +76,75 @@ def _loaded(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:
     return out
 
 
+def _forbidden(column: str) -> bool:
+    name = column.lower()
+    parts = set(re.split(r"[^a-z0-9]+", name))
+    return any((p in name) if "_" in p else (p in parts) for p in FORBIDDEN_COLUMN_PATTERNS)
+
+
+def _personal_values(profiles: list[dict[str, Any]]) -> list[str]:
+    """Every personal string of the story's profiles, and the birthdays in the usual spellings."""
+    values = [
+        v
+        for p in profiles
+        for k, v in p.items()
+        if isinstance(v, str) and k not in ("country", "employment_status", "housing", "risk_preference")
+    ]
+    # the surname alone too (first names can coincide with usernames, which are not personal data here)
+    values += [p["legal_name"].split()[-1] for p in profiles]
+    values += ["bella@example.com", "ivan@example.com"]
+    for p in profiles:
+        born: date = p["date_of_birth"]
+        values += [born.isoformat(), born.strftime("%m/%d/%Y"), born.strftime("%d/%m/%Y"), born.strftime("%Y%m%d")]
+    return values
+
+
+def _assert_no_personal_data(story: Any) -> None:
+    """No warehouse column is named like personal data or a secret, and no personal value of the story
+    (names, birthdays, address, phone, employer, email) is in any VARCHAR, DATE or TIMESTAMP value."""
+    con = duckdb.connect(str(get_settings().warehouse_path), read_only=True)
+    try:
+        columns = con.execute(
+            "select table_schema, table_name, column_name, data_type from information_schema.columns "
+            "where table_schema not in ('information_schema', 'pg_catalog')"
+        ).fetchall()
+        schemas = {c[0] for c in columns}
+        assert {"raw", "staging", "intermediate", "marts"} <= schemas
+        assert not [f"{s}.{t}.{c}" for s, t, c, _ in columns if _forbidden(c)]
+        assert not {t for s, t, _, _ in columns if s == "raw"} & {
+            "idempotency_keys",
+            "email_tokens",
+            "auth_sessions",
+            "refresh_tokens",
+            "audit_log",
+        }
+
+        profiles = list(story.profiles.values())
+        needles = [v.lower() for v in _personal_values(profiles)]
+        birthdays = [p["date_of_birth"] for p in profiles]
+        leaks = []
+        scanned = 0
+        for schema, table, column, data_type in columns:
+            ref = f'"{schema}"."{table}"'
+            col = f'"{column}"'
+            if data_type == "VARCHAR":
+                where = " or ".join("contains(lower(" + col + "), ?)" for _ in needles)
+                params: list[object] = needles
+            elif data_type in ("DATE", "TIMESTAMP"):
+                where = " or ".join(f"cast({col} as date) = ?" for _ in birthdays)
+                params = birthdays
+            else:
+                continue
+            scanned += 1
+            ((n,),) = con.execute(f"select count(*) from {ref} where {where}", params).fetchall()
+            if n:
+                leaks.append((f"{schema}.{table}.{column}", n))
+        assert scanned > 100
+        assert not leaks
+    finally:
+        con.close()
+
+
 def _assert_all_checks_passed(result: dg.ExecuteInProcessResult) -> None:
     assert result.success
     evaluations = result.get_asset_check_evaluations()
@@ -69,7 +163,8 @@ def test_pipeline_builds_marts_and_loads_incrementally(
     assert get_settings().warehouse_path == root / "warehouse.duckdb"
 
     # ---- first run: everything from scratch
-    first = _materialize_all()
+    # the day before the borrower (born 1991-07-15) turns 35
+    first = _materialize_all(datetime(2026, 7, 14, 12, tzinfo=UTC))
     _assert_all_checks_passed(first)
     loaded = _loaded(first)
     assert set(loaded) == {
@@ -85,8 +180,10 @@ def test_pipeline_builds_marts_and_loads_incrementally(
         "ledger_transactions",
         "ledger_entries",
         "notifications",
+        "user_profiles",
     }
     assert loaded["ledger_entries"]["load_mode"] == "incremental"
+    assert loaded["user_profiles"]["load_mode"] == "full_refresh"
     assert loaded["loans"]["load_mode"] == "full_refresh"
 
     # personal data stays in the source
@@ -96,8 +193,31 @@ def test_pipeline_builds_marts_and_loads_incrementally(
             "select column_name from information_schema.columns where table_schema = 'raw' and table_name = 'users'"
         )
     }
-    assert "email" not in users_columns and "password_hash" not in users_columns
+    assert users_columns == {"user_id", "username", "role", "verified_at", "created_at"}
     assert not _query("select * from information_schema.tables where table_name = 'idempotency_keys'")
+    _assert_no_personal_data(story)
+    dim_columns = [r[0] for r in _query("describe marts.dim_borrowers")]
+    assert dim_columns == [
+        "borrower_id",
+        "username",
+        "age_band",
+        "income_band",
+        "employment_status",
+        "housing",
+        "country",
+        "loans_count",
+        "borrowed_cents",
+        "borrowed",
+    ]
+    borrowers = {
+        r[0]: r[1:] for r in _query(f"select borrower_id, {', '.join(dim_columns[1:])} from marts.dim_borrowers")
+    }
+    assert {k: tuple(str(v) for v in row) for k, row in borrowers.items()} == {
+        story.borrower_id: ("bella", "25-34", "50k-75k", "employed", "rent", "US", "2", "500000", "5000.00"),
+        story.profileless_borrower_id: ("bo", "unknown", "unknown", "None", "None", "None", "0", "0", "0.00"),
+    }
+    profiles = dict(_query("select user_id, age_band || ' / ' || income_band from staging.stg_user_profiles"))
+    assert sorted(profiles.values()) == ["25-34 / 50k-75k", "65+ / 150k+"]
 
     inv1, inv2 = story.investor_ids
     portfolios = {
@@ -161,7 +281,8 @@ def test_pipeline_builds_marts_and_loads_incrementally(
         )
     )
     add_second_month(story)
-    second = _materialize_all()
+    # the borrower's birthday: she is 35 now, and reported a raise (mutable profiles are re-read whole)
+    second = _materialize_all(datetime(2026, 7, 15, 12, tzinfo=UTC))
     _assert_all_checks_passed(second)
     loaded = _loaded(second)
     new_rows = {
@@ -198,6 +319,10 @@ def test_pipeline_builds_marts_and_loads_incrementally(
         f"select outstanding_principal_cents from marts.fct_borrower_loans where loan_id = {story.loan_id}"
     )[0]
     assert outstanding == 474_514
+    assert _query(f"select age_band, income_band from marts.dim_borrowers where borrower_id = {story.borrower_id}") == [
+        ("35-44", "75k-100k")
+    ]
+    _assert_no_personal_data(story)
 
 
 @pytest.mark.parametrize("bad_entry_cents", [1])

@@ -2,6 +2,6 @@ select
     cast(user_id as bigint) as user_id,
     cast(username as varchar) as username,
     cast(role as varchar) as role,
-    cast(email_verified_at as timestamp) as email_verified_at,
+    cast(verified_at as timestamp) as verified_at,
     cast(created_at as timestamp) as created_at
 from {{ source('raw', 'users') }}

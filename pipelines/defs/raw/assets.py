@@ -1,12 +1,16 @@
-"""One asset per API table, `raw/<table>`, loaded by a single multi-asset that reads every selected
-table in one source snapshot, so the warehouse holds a consistent cut (no ledger entry without its
-transaction). Each asset carries a `matches_source` check, computed in that same snapshot."""
+"""One asset per allow-listed API table, `raw/<table>`, loaded by a single multi-asset that reads every
+selected table in one source snapshot, so the warehouse holds a consistent cut (no ledger entry without
+its transaction). Each asset carries a `matches_source` check, computed in that same snapshot. Which
+tables and columns are copied, and which are masked, is `pipelines.lib.extract.EXTRACT`."""
 
 import dagster as dg
 
 from pipelines.lib.extract import (
     APPEND_ONLY_TABLES,
+    EXTRACT,
     RAW_SCHEMA,
+    Derived,
+    drop_unlisted,
     load_table,
     source_tables,
     unbalanced_ledger,
@@ -27,8 +31,14 @@ def _description(name: str) -> str:
         if name in APPEND_ONLY_TABLES
         else "Mutable: fully refreshed on every run."
     )
+    masked = [e for e in EXTRACT[name] if isinstance(e, Derived) and e.compute is not None]
+    mask = (
+        "Masked: " + ", ".join(f"`{e.name}` computed from `{e.source}`, which is not stored" for e in masked) + "."
+        if masked
+        else ""
+    )
     doc = (TABLES[name].comment or "").strip()
-    return f"The API's `{name}` table in `{RAW_SCHEMA}.{name}`. {how} {doc}".strip()
+    return " ".join(part for part in (f"The API's `{name}` table in `{RAW_SCHEMA}.{name}`.", how, mask, doc) if part)
 
 
 class ExtractConfig(dg.Config):
@@ -71,6 +81,9 @@ def raw_tables(context: dg.AssetExecutionContext, config: ExtractConfig, source:
     selected = [name for name in TABLES if raw_key(name) in context.selected_asset_keys]
     checks = context.selected_asset_check_keys
     with source.snapshot() as conn, warehouse.connect() as duck:
+        dropped = drop_unlisted(duck)
+        if dropped:
+            context.log.warning(f"dropped from {RAW_SCHEMA}, no longer on the extract allow-list: {dropped}")
         for name in selected:
             result = load_table(conn, duck, TABLES[name], full_refresh=config.full_refresh)
             context.log.info(
