@@ -16,7 +16,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.authz import POLICY, Permission, declared_permission
@@ -76,7 +75,7 @@ def authorization_text() -> str:
         permission = declared_permission(route)
         rule = POLICY[permission]
         roles = "anyone" if permission is Permission.PUBLIC else ", ".join(sorted(rule.roles))
-        for method in sorted(context.methods or route.methods):
+        for method in sorted(context.methods or route.methods or ()):
             rows.append(
                 f"| `{method} {context.path}` | `{permission.value}` | {roles} | "
                 f"{'yes' if rule.verified else ''} | {rule.ownership if rule.ownership != 'none' else ''} |"

@@ -1,12 +1,36 @@
-"""Renders an idempotent result, marking replays."""
+"""Runs a money-moving action once per Idempotency-Key and renders the (possibly replayed) result."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from fastapi import Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
-from api.services.idempotency import StoredResponse
+from api.db.tables import User
+from api.services import idempotency
 
 
-def respond(stored: StoredResponse) -> JSONResponse:
+def idempotent(
+    request: Request,
+    session: Session,
+    user: User,
+    key: str | None,
+    payload: BaseModel,
+    action: Callable[[], BaseModel],
+    status_code: int = status.HTTP_201_CREATED,
+) -> JSONResponse:
+    stored = idempotency.run_once(
+        session,
+        user_id=user.user_id,
+        key=key,
+        method=request.method,
+        path=request.url.path,
+        payload=payload,
+        status_code=status_code,
+        action=action,
+    )
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
     return JSONResponse(content=stored.body, status_code=stored.status_code, headers=headers)

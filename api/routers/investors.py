@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request, status
 from fastapi.responses import JSONResponse
 
 from api.authz import Permission
-from api.db.tables import User
+from api.db.tables import CashTransfer, User
 from api.deps import (
     ClientDep,
     IdempotencyKey,
@@ -19,7 +19,7 @@ from api.deps import (
     require,
 )
 from api.domain.money import format_cents, format_rate, parse_cents
-from api.routers.idempotent import respond
+from api.routers.idempotent import idempotent
 from api.routers.mail import send_later
 from api.schemas.money_movements import (
     CashTransferPublic,
@@ -30,7 +30,6 @@ from api.schemas.money_movements import (
 )
 from api.schemas.users import InvestorPublic, InvestorRegister
 from api.services import cash as cash_service
-from api.services import idempotency
 from api.services import portfolio as portfolio_service
 from api.services import users as users_service
 
@@ -80,14 +79,28 @@ def register_investor(
     )
 
 
+MONEY_RESPONSES: dict[int | str, dict[str, str]] = {
+    409: {"description": "Not enough cash, or the Idempotency-Key is in use"},
+    422: {"description": "Invalid amount, or the Idempotency-Key was used for another request"},
+}
+
+
+def _transfer_public(transfer: CashTransfer, cash_cents: int) -> CashTransferPublic:
+    return CashTransferPublic(
+        transfer_id=transfer.transfer_id,
+        direction=transfer.direction,
+        amount=format_cents(transfer.amount_cents),
+        cash_balance=format_cents(cash_cents),
+        processor_reference=transfer.processor_reference,
+        created_at=transfer.created_at,
+    )
+
+
 @router.post(
     "/investors/me/deposits",
     status_code=status.HTTP_201_CREATED,
     response_model=CashTransferPublic,
-    responses={
-        409: {"description": "Idempotency-Key in use"},
-        422: {"description": "Invalid amount or reused key"},
-    },
+    responses=MONEY_RESPONSES,
 )
 def deposit(
     payload: DepositCreate,
@@ -98,29 +111,13 @@ def deposit(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Move cash from the investor's bank into their platform cash (through the payment processor)."""
-
-    def action() -> CashTransferPublic:
-        transfer, cash = cash_service.deposit(session, processor, user, parse_cents(payload.amount))
-        return CashTransferPublic(
-            transfer_id=transfer.transfer_id,
-            direction=transfer.direction,
-            amount=format_cents(transfer.amount_cents),
-            cash_balance=format_cents(cash),
-            processor_reference=transfer.processor_reference,
-            created_at=transfer.created_at,
-        )
-
-    return respond(
-        idempotency.run_once(
-            session,
-            user_id=user.user_id,
-            key=idempotency_key,
-            method=request.method,
-            path=request.url.path,
-            payload=payload,
-            status_code=status.HTTP_201_CREATED,
-            action=action,
-        )
+    return idempotent(
+        request,
+        session,
+        user,
+        idempotency_key,
+        payload,
+        lambda: _transfer_public(*cash_service.deposit(session, processor, user, parse_cents(payload.amount))),
     )
 
 
@@ -128,10 +125,7 @@ def deposit(
     "/investors/me/withdrawals",
     status_code=status.HTTP_201_CREATED,
     response_model=CashTransferPublic,
-    responses={
-        409: {"description": "Idempotency-Key in use"},
-        422: {"description": "Invalid amount or reused key"},
-    },
+    responses=MONEY_RESPONSES,
 )
 def withdraw(
     payload: WithdrawalCreate,
@@ -142,29 +136,13 @@ def withdraw(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Send available cash back to the investor's bank (through the payment processor)."""
-
-    def action() -> CashTransferPublic:
-        transfer, cash = cash_service.withdraw(session, processor, user, parse_cents(payload.amount))
-        return CashTransferPublic(
-            transfer_id=transfer.transfer_id,
-            direction=transfer.direction,
-            amount=format_cents(transfer.amount_cents),
-            cash_balance=format_cents(cash),
-            processor_reference=transfer.processor_reference,
-            created_at=transfer.created_at,
-        )
-
-    return respond(
-        idempotency.run_once(
-            session,
-            user_id=user.user_id,
-            key=idempotency_key,
-            method=request.method,
-            path=request.url.path,
-            payload=payload,
-            status_code=status.HTTP_201_CREATED,
-            action=action,
-        )
+    return idempotent(
+        request,
+        session,
+        user,
+        idempotency_key,
+        payload,
+        lambda: _transfer_public(*cash_service.withdraw(session, processor, user, parse_cents(payload.amount))),
     )
 
 

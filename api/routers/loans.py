@@ -10,12 +10,11 @@ from api.db.tables import User
 from api.deps import IdempotencyKey, ProcessorDep, SessionDep, SettingsDep, require
 from api.domain.money import format_cents, parse_cents, parse_rate_bps
 from api.errors import BadRequest
-from api.routers.idempotent import respond
+from api.routers.idempotent import idempotent
 from api.routers.presenters import installment_public, loan_public
 from api.schemas.common import RateIn
 from api.schemas.loans import LoanCreate, LoanPublic, LoansPublic, LoanStatus, SchedulePublic
 from api.schemas.money_movements import InvestmentCreate, InvestmentPublic
-from api.services import idempotency
 from api.services import investments as investments_service
 from api.services import loans as loans_service
 
@@ -153,15 +152,4 @@ def invest(
             created_at=investment.created_at,
         )
 
-    return respond(
-        idempotency.run_once(
-            session,
-            user_id=user.user_id,
-            key=idempotency_key,
-            method=request.method,
-            path=request.url.path,
-            payload=payload,
-            status_code=status.HTTP_201_CREATED,
-            action=action,
-        )
-    )
+    return idempotent(request, session, user, idempotency_key, payload, action)

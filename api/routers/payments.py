@@ -9,9 +9,8 @@ from api.authz import Permission
 from api.db.tables import User
 from api.deps import IdempotencyKey, ProcessorDep, SessionDep, require
 from api.domain.money import format_cents, parse_cents
-from api.routers.idempotent import respond
+from api.routers.idempotent import idempotent
 from api.schemas.money_movements import DistributionPublic, PaymentCreate, PaymentPublic
-from api.services import idempotency
 from api.services import loans as loans_service
 from api.services import payments as payments_service
 
@@ -66,18 +65,7 @@ def make_payment(
             ],
         )
 
-    return respond(
-        idempotency.run_once(
-            session,
-            user_id=user.user_id,
-            key=idempotency_key,
-            method=request.method,
-            path=request.url.path,
-            payload=payload,
-            status_code=status.HTTP_201_CREATED,
-            action=action,
-        )
-    )
+    return idempotent(request, session, user, idempotency_key, payload, action)
 
 
 @router.get("/loans/{loan_id}/payments", response_model=list[PaymentPublic])
