@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, field_validator
 
+from api.clock import today as clock_today
 from api.domain.money import MoneyError, to_decimal
 from api.schemas.common import MONEY_PATTERN, MoneyOut
 
@@ -62,7 +63,7 @@ class ProfileUpdate(BaseModel):
     def _plausible_birth_date(cls, value: date | None) -> date | None:
         if value is None:
             return value
-        today = date.today()
+        today = clock_today()
         if value >= today:
             raise ValueError("date_of_birth must be in the past")
         if today.year - value.year > OLDEST_AGE_YEARS:
