@@ -13,6 +13,7 @@ fi
 bash scripts/ensure_postgres.sh
 echo "== ruff"
 uv run ruff check .
+uv run ruff format --check .
 echo "== mypy (api, models)"
 uv run mypy
 echo "== pytest"
