@@ -9,6 +9,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+import structlog.tracebacks
 
 SENSITIVE_KEYS = frozenset(
     {
@@ -55,11 +56,19 @@ class ScrubFilter(logging.Filter):
 
 
 def configure_logging(json_output: bool) -> None:
+    # Tracebacks become plain text (or dicts) without local variables, which would hold payloads,
+    # and are formatted before redaction so a traceback line is scrubbed like any other text.
+    exceptions = (
+        structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
+        if json_output
+        else structlog.processors.format_exc_info
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            exceptions,
             redact,
             structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer(colors=False),
         ],

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from api.db.session import build_engine, build_sessionmaker
 from api.deps import Public
@@ -76,10 +77,21 @@ def create_app(
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return JSONResponse({"detail": summary, "code": "validation_error", "errors": errors}, status_code=422)
 
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique or check constraint stopped a concurrent write; the transaction rolled back.
+        log.warning("integrity_conflict", path=request.url.path, constraint=type(exc.orig).__name__)
+        return JSONResponse(
+            {"detail": "a concurrent request changed the same data; retry", "code": "conflict"}, status_code=409
+        )
+
     @app.exception_handler(Exception)
-    def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path, error_type=type(exc).__name__)
-        return JSONResponse({"detail": "internal error; nothing was changed", "code": "internal"}, status_code=500)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # async, so the traceback is still attached when it is logged
+        log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
+        return JSONResponse(
+            {"detail": "internal error; the request did not complete", "code": "internal"}, status_code=500
+        )
 
     @app.get("/health", tags=["ops"], dependencies=[Public])
     def health() -> dict[str, str]:

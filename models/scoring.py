@@ -168,9 +168,8 @@ class CreditScorer:
         amount, income = contribution.get("log_amount", 0.0), contribution.get("log_annual_income", 0.0)
         texts: list[tuple[float, str]] = []
         if {"log_amount", "log_annual_income"} <= known and amount > 0 and income > 0:
-            income_cents = app.annual_income_cents or 0
-            detail = f"{app.amount_cents / income_cents:.0%} of annual income" if income_cents else "no income"
-            texts.append((amount + income, f"high amount relative to income ({detail})"))
+            # Reasons are shown to investors: they name the factor, never the borrower's income.
+            texts.append((amount + income, "high amount relative to income"))
             ranked = [(c, name) for c, name in ranked if name not in ("log_amount", "log_annual_income")]
         texts.extend((c, _REASON_TEXT[name](app, bool(above_average[name]))) for c, name in ranked)
         texts = [(c, text) for c, text in texts if c >= REASON_MIN_LOGIT]  # small effects are noise
@@ -197,11 +196,8 @@ _REASON_TEXT: Final[dict[str, Callable[[LoanApplication, bool], str]]] = {
     "term_months": lambda app, high: (
         f"long term ({app.term_months} months)" if high else f"short term ({app.term_months} months)"
     ),
-    "log_annual_income": lambda app, high: (
-        f"high annual income ({_dollars(app.annual_income_cents)})"
-        if high
-        else f"low annual income ({_dollars(app.annual_income_cents)})"
-    ),
+    # Income is personal data and reasons reach investors: no figures.
+    "log_annual_income": lambda app, high: "high annual income" if high else "low annual income",
     "employment_length_years": lambda app, high: (
         f"long employment history ({_years(app.employment_length_years)})"
         if high

@@ -1,19 +1,25 @@
 """Money and rates: the one module that owns parsing, formatting and rounding.
 
 - Storage: integer cents. Arithmetic: `Decimal`. JSON: strings with exactly two decimals.
-- Rounding rule: ROUND_HALF_UP to the cent (`round_cents`), used for schedule payments and
-  interest. Splits never round each part independently; `allocation.split_pro_rata` hands the
+- Rounding rule: half up to the cent (`round_half_up`, on exact rationals), used for schedule
+  payments and interest. Splits never round each part independently; `allocation.split_pro_rata` hands the
   leftover cents out by a stated rule so parts always sum to the whole.
 - Rates: annual percent with at most two decimals ("6.00"), stored as integer basis points (600).
 """
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import math
+import re
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
 MAX_CENTS = 10**15  # far above any loan; keeps sums well inside BIGINT
+# Plain ASCII decimals only: no exponents, underscores or non-ASCII digits, and at most 18 digits
+# each side, so quantizing can never overflow the decimal context.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,18})?")
 
 
 class MoneyError(ValueError):
@@ -23,13 +29,13 @@ class MoneyError(ValueError):
 def to_decimal(value: object, what: str = "amount") -> Decimal:
     if isinstance(value, bool) or isinstance(value, float):
         raise MoneyError(f'{what} must be a decimal string such as "25.00", not a {type(value).__name__}')
+    text = str(value).strip()
+    if not _PLAIN_DECIMAL.fullmatch(text):
+        raise MoneyError(f'{what} must be a plain decimal number such as "25.00"')
     try:
-        number = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise MoneyError(f'{what} must be a decimal number such as "25.00", got {value!r}') from None
-    if not number.is_finite():
-        raise MoneyError(f"{what} must be a finite number")
-    return number
+        return Decimal(text)
+    except InvalidOperation:
+        raise MoneyError(f'{what} must be a plain decimal number such as "25.00"') from None
 
 
 def parse_cents(value: object, what: str = "amount", *, allow_zero: bool = False) -> int:
@@ -50,9 +56,11 @@ def format_cents(cents: int) -> str:
     return str((Decimal(cents) / HUNDRED).quantize(CENT))
 
 
-def round_cents(amount_in_cents: Decimal) -> int:
-    """Round a Decimal number of cents to a whole cent, half up."""
-    return int(amount_in_cents.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+def round_half_up(amount_in_cents: Fraction) -> int:
+    """Round an exact (rational) number of cents to a whole cent, half up (away from zero)."""
+    if amount_in_cents < 0:
+        return -round_half_up(-amount_in_cents)
+    return math.floor(amount_in_cents + Fraction(1, 2))
 
 
 def parse_rate_bps(value: object, what: str = "interest_rate") -> int:

@@ -1,27 +1,28 @@
 """Amortization schedules for fixed-rate, fully amortizing monthly loans.
 
-Rounding rules:
-- The level monthly payment is P * r / (1 - (1 + r)^-n) with r = annual rate / 12, computed in
-  Decimal at 28 significant digits, then rounded half up to the cent.
-- Each installment's interest is the balance before it times r, rounded half up to the cent;
-  its principal is the payment minus that interest.
-- The last installment pays exactly the remaining balance plus its interest, so the principal
-  of the schedule sums to the loan amount to the cent (its payment may differ by a few cents).
-Due dates fall on the same day of each following month, clamped to the month's end.
+Rounding rules (exact: the maths is done in rationals, so a half cent is really a half cent):
+- The level monthly payment is P * r / (1 - (1 + r)^-n) with r = annual rate / 12, rounded half up
+  to the cent.
+- Each installment's interest is the balance before it times r, rounded half up to the cent; its
+  principal is the payment minus that interest.
+- The last installment pays exactly the remaining balance plus its interest, so the principal of
+  the schedule sums to the loan amount to the cent (its payment may differ by a few cents).
+Installment k falls due k months after disbursement, on the same day of the month, clamped to the
+month's end (a loan disbursed on 31 January is due 28 February, 31 March, 30 April, ...).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, localcontext
+from fractions import Fraction
 
 from dateutil.relativedelta import relativedelta
 
-from api.domain.money import round_cents
+from api.domain.money import round_half_up
 
 MONTHS_PER_YEAR = 12
-BPS_PER_UNIT = Decimal(10_000)
+BPS_PER_UNIT = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,35 +35,33 @@ class PlannedInstallment:
     balance_after_cents: int
 
 
-def monthly_rate(rate_bps: int) -> Decimal:
-    return Decimal(rate_bps) / BPS_PER_UNIT / MONTHS_PER_YEAR
+def monthly_rate(rate_bps: int) -> Fraction:
+    return Fraction(rate_bps, BPS_PER_UNIT * MONTHS_PER_YEAR)
 
 
 def monthly_payment_cents(amount_cents: int, rate_bps: int, term_months: int) -> int:
     if amount_cents <= 0 or term_months <= 0 or rate_bps < 0:
         raise ValueError("amount and term must be positive and the rate not negative")
-    with localcontext() as ctx:
-        ctx.prec = 28
-        r = monthly_rate(rate_bps)
-        if r == 0:
-            return round_cents(Decimal(amount_cents) / term_months)
-        payment = Decimal(amount_cents) * r / (1 - (1 + r) ** -term_months)
-    return round_cents(payment)
+    r = monthly_rate(rate_bps)
+    if r == 0:
+        return round_half_up(Fraction(amount_cents, term_months))
+    growth = (1 + r) ** term_months
+    return round_half_up(amount_cents * r * growth / (growth - 1))
 
 
-def amortize(amount_cents: int, rate_bps: int, term_months: int, first_due_date: date) -> list[PlannedInstallment]:
+def amortize(amount_cents: int, rate_bps: int, term_months: int, disbursed_on: date) -> list[PlannedInstallment]:
     payment = monthly_payment_cents(amount_cents, rate_bps, term_months)
     r = monthly_rate(rate_bps)
     balance = amount_cents
     rows: list[PlannedInstallment] = []
     for number in range(1, term_months + 1):
-        interest = round_cents(Decimal(balance) * r)
+        interest = round_half_up(balance * r)
         principal = balance if number == term_months else min(payment - interest, balance)
         balance -= principal
         rows.append(
             PlannedInstallment(
                 number=number,
-                due_date=first_due_date + relativedelta(months=number - 1),
+                due_date=disbursed_on + relativedelta(months=number),
                 payment_cents=principal + interest,
                 principal_cents=principal,
                 interest_cents=interest,
@@ -70,7 +69,3 @@ def amortize(amount_cents: int, rate_bps: int, term_months: int, first_due_date:
             )
         )
     return rows
-
-
-def first_due_date_after(disbursed_on: date) -> date:
-    return disbursed_on + relativedelta(months=1)

@@ -13,8 +13,11 @@ def get_user(session: Session, user_id: int) -> User | None:
     return session.get(User, user_id)
 
 
-def get_user_by_username(session: Session, username: str) -> User | None:
-    return session.scalars(select(User).where(User.username == username)).first()
+def get_user_by_username(session: Session, username: str, *, lock: bool = False) -> User | None:
+    query = select(User).where(User.username == username)
+    if lock:
+        query = query.with_for_update()
+    return session.scalars(query).first()
 
 
 def get_user_by_email(session: Session, email: str) -> User | None:

@@ -9,11 +9,11 @@ from api.authz import Permission
 from api.db.tables import User
 from api.deps import ClientDep, MailerDep, SessionDep, SettingsDep, require
 from api.domain.money import format_cents
-from api.errors import BadRequest
 from api.repositories import ledger as ledger_repo
 from api.repositories import profiles as profiles_repo
 from api.routers.mail import send_later
 from api.routers.presenters import user_public
+from api.schemas.common import MAX_ID, CursorQuery
 from api.schemas.money_movements import AccountBalancePublic, TrialBalancePublic
 from api.schemas.profiles import AuditEntryPublic, AuditPage, StaffCreate
 from api.schemas.users import UserPublic
@@ -39,13 +39,11 @@ def trial_balance(
 def audit_log(
     _: Annotated[User, Depends(require(Permission.AUDIT_READ))],
     session: SessionDep,
-    subject_user_id: int | None = None,
+    subject_user_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    cursor: CursorQuery = None,
 ) -> AuditPage:
     """The append-only audit log of identity changes, newest first. Values are masked."""
-    if cursor is not None and not cursor.isdigit():
-        raise BadRequest("cursor must be the next_cursor value of a previous page")
     rows = profiles_repo.audit_entries(
         session, subject_user_id=subject_user_id, before_id=int(cursor) if cursor else None, limit=limit + 1
     )

@@ -106,7 +106,7 @@ def resend_verification(
     return Message(detail=f"a new verification link was sent to {user.email}")
 
 
-@router.post("/password/change", response_model=Message)
+@router.post("/password/change", response_model=Message, dependencies=[Depends(rate_limited("login"))])
 def change_password(
     payload: PasswordChange,
     caller: CallerDep,

@@ -19,9 +19,12 @@ def idempotent(
     user: User,
     key: str | None,
     payload: BaseModel,
-    action: Callable[[], BaseModel],
+    action: Callable[[str], BaseModel],
     status_code: int = status.HTTP_201_CREATED,
 ) -> JSONResponse:
+    # The processor sees a key derived from the client's, so a retry after a failure that the
+    # processor did not see cannot move the money twice there either.
+    processor_key = f"user{user.user_id}:{key}"
     stored = idempotency.run_once(
         session,
         user_id=user.user_id,
@@ -30,7 +33,7 @@ def idempotent(
         path=request.url.path,
         payload=payload,
         status_code=status_code,
-        action=action,
+        action=lambda: action(processor_key),
     )
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else {}
     return JSONResponse(content=stored.body, status_code=stored.status_code, headers=headers)

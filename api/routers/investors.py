@@ -117,7 +117,9 @@ def deposit(
         user,
         idempotency_key,
         payload,
-        lambda: _transfer_public(*cash_service.deposit(session, processor, user, parse_cents(payload.amount))),
+        lambda pkey: _transfer_public(
+            *cash_service.deposit(session, processor, user, parse_cents(payload.amount), pkey)
+        ),
     )
 
 
@@ -142,7 +144,9 @@ def withdraw(
         user,
         idempotency_key,
         payload,
-        lambda: _transfer_public(*cash_service.withdraw(session, processor, user, parse_cents(payload.amount))),
+        lambda pkey: _transfer_public(
+            *cash_service.withdraw(session, processor, user, parse_cents(payload.amount), pkey)
+        ),
     )
 
 

@@ -9,10 +9,9 @@ from api.authz import Permission
 from api.db.tables import User
 from api.deps import IdempotencyKey, ProcessorDep, SessionDep, SettingsDep, require
 from api.domain.money import format_cents, parse_cents, parse_rate_bps
-from api.errors import BadRequest
 from api.routers.idempotent import idempotent
 from api.routers.presenters import installment_public, loan_public
-from api.schemas.common import RateIn
+from api.schemas.common import CursorQuery, LoanIdPath, RateIn
 from api.schemas.loans import LoanCreate, LoanPublic, LoansPublic, LoanStatus, SchedulePublic
 from api.schemas.money_movements import InvestmentCreate, InvestmentPublic
 from api.services import investments as investments_service
@@ -67,13 +66,9 @@ def _list(
     min_rate: Annotated[RateIn | None, Query(description="Lowest annual rate, e.g. 5.00")] = None,
     max_rate: Annotated[RateIn | None, Query(description="Highest annual rate, e.g. 12.00")] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: CursorQuery = None,
 ) -> LoansPublic:
-    before: int | None = None
-    if cursor is not None:
-        if not cursor.isdigit():
-            raise BadRequest("cursor must be the next_cursor value of a previous page")
-        before = int(cursor)
+    before = int(cursor) if cursor is not None else None
     rows, next_cursor = loans_service.list_for(
         session,
         user,
@@ -98,12 +93,12 @@ router.add_api_route("/loans", _list, methods=["GET"], response_model=LoansPubli
 
 
 @router.get("/loans/{loan_id}", response_model=LoanPublic)
-def get_loan(loan_id: int, user: LoanReader, session: SessionDep) -> LoanPublic:
+def get_loan(loan_id: LoanIdPath, user: LoanReader, session: SessionDep) -> LoanPublic:
     return loan_public(loans_service.visible_loan(session, user, loan_id))
 
 
 @router.get("/loans/{loan_id}/schedule", response_model=SchedulePublic)
-def get_schedule(loan_id: int, user: ScheduleReader, session: SessionDep) -> SchedulePublic:
+def get_schedule(loan_id: LoanIdPath, user: ScheduleReader, session: SessionDep) -> SchedulePublic:
     """The amortization schedule, for the borrower and the loan's note holders."""
     loan, rows = loans_service.schedule_of(session, user, loan_id)
     outstanding = sum(r.principal_cents - r.paid_principal_cents for r in rows) if rows else loan.amount_cents
@@ -126,7 +121,7 @@ def get_schedule(loan_id: int, user: ScheduleReader, session: SessionDep) -> Sch
     },
 )
 def invest(
-    loan_id: int,
+    loan_id: LoanIdPath,
     payload: InvestmentCreate,
     request: Request,
     user: Investor,
@@ -138,7 +133,7 @@ def invest(
     """Buy a note in a listed loan, in multiples of 25.00. The investment that completes the loan
     funds it, disburses it to the borrower, creates its schedule and notifies everyone."""
 
-    def action() -> InvestmentPublic:
+    def action(_processor_key: str) -> InvestmentPublic:
         investment, loan = investments_service.invest(
             session, settings, processor, user, loan_id, parse_cents(payload.amount)
         )

@@ -10,6 +10,7 @@ from api.db.tables import User
 from api.deps import IdempotencyKey, ProcessorDep, SessionDep, require
 from api.domain.money import format_cents, parse_cents
 from api.routers.idempotent import idempotent
+from api.schemas.common import LoanIdPath
 from api.schemas.money_movements import DistributionPublic, PaymentCreate, PaymentPublic
 from api.services import loans as loans_service
 from api.services import payments as payments_service
@@ -40,8 +41,10 @@ def make_payment(
     """A borrower pays their loan. The payment pays installments oldest first, interest before
     principal, and is distributed to the note holders pro rata, exact to the cent."""
 
-    def action() -> PaymentPublic:
-        result = payments_service.make_payment(session, processor, user, payload.loan_id, parse_cents(payload.amount))
+    def action(processor_key: str) -> PaymentPublic:
+        result = payments_service.make_payment(
+            session, processor, user, payload.loan_id, parse_cents(payload.amount), processor_key
+        )
         p = result.payment
         return PaymentPublic(
             payment_id=p.payment_id,
@@ -69,7 +72,7 @@ def make_payment(
 
 
 @router.get("/loans/{loan_id}/payments", response_model=list[PaymentPublic])
-def list_payments(loan_id: int, user: PaymentsReader, session: SessionDep) -> list[PaymentPublic]:
+def list_payments(loan_id: LoanIdPath, user: PaymentsReader, session: SessionDep) -> list[PaymentPublic]:
     """The borrower's payments on their loan."""
     loan = loans_service.visible_loan(session, user, loan_id)
     return [

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field
+
+from api.schemas.common import RequestModel
 
 
 class TokenPair(BaseModel):
@@ -13,34 +15,24 @@ class TokenPair(BaseModel):
     refresh_expires_in: int
 
 
-class RefreshRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RefreshRequest(RequestModel):
     refresh_token: str = Field(min_length=20, max_length=200)
 
 
-class TokenSubmit(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TokenSubmit(RequestModel):
     token: str = Field(min_length=20, max_length=200)
 
 
-class PasswordChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordChange(RequestModel):
     current_password: str = Field(min_length=1, max_length=128)
     new_password: str = Field(min_length=1, max_length=128)
 
 
-class PasswordForgot(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordForgot(RequestModel):
     email: EmailStr
 
 
-class PasswordReset(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PasswordReset(RequestModel):
     token: str = Field(min_length=20, max_length=200)
     new_password: str = Field(min_length=1, max_length=128)
 

@@ -3,16 +3,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from api.schemas.common import MoneyIn, MoneyOut, RateIn
+from api.schemas.common import MoneyIn, MoneyOut, RateIn, RequestModel
 
 LoanStatus = Literal["listed", "funded", "active", "repaid", "expired", "cancelled", "late", "charged_off"]
 
 
-class LoanCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class LoanCreate(RequestModel):
     amount: MoneyIn = Field(description="Between 1000.00 and 40000.00, a multiple of 25.00")
     interest_rate: RateIn = Field(description="Annual percent, 1.00 to 36.00")
     term_months: Literal[12, 24, 36, 48, 60]

@@ -2,15 +2,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from api.schemas.common import MoneyIn, MoneyOut
+from api.schemas.common import IdField, MoneyIn, MoneyOut, RequestModel
 from api.schemas.loans import LoanStatus
 
 
-class InvestmentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InvestmentCreate(RequestModel):
     amount: MoneyIn
 
 
@@ -24,15 +22,11 @@ class InvestmentPublic(BaseModel):
     created_at: datetime
 
 
-class DepositCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DepositCreate(RequestModel):
     amount: MoneyIn
 
 
-class WithdrawalCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WithdrawalCreate(RequestModel):
     amount: MoneyIn
 
 
@@ -45,10 +39,8 @@ class CashTransferPublic(BaseModel):
     created_at: datetime
 
 
-class PaymentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    loan_id: int
+class PaymentCreate(RequestModel):
+    loan_id: IdField
     amount: MoneyIn
 
 

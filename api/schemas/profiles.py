@@ -8,7 +8,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, fi
 
 from api.clock import today as clock_today
 from api.domain.money import MoneyError, to_decimal
-from api.schemas.common import MONEY_PATTERN, MoneyOut
+from api.schemas.common import MONEY_PATTERN, MoneyOut, RequestModel
 
 EmploymentStatus = Literal["employed", "self_employed", "unemployed", "retired", "student"]
 Housing = Literal["rent", "own", "mortgage", "other"]
@@ -37,7 +37,7 @@ IncomeIn = Annotated[
 ]
 
 
-class ProfileUpdate(BaseModel):
+class ProfileUpdate(RequestModel):
     """Only the fields sent are changed; send null to clear an optional field."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -118,9 +118,7 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
-class StaffCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StaffCreate(RequestModel):
     username: str = Field(pattern=r"^[A-Za-z0-9_.-]{3,32}$")
     email: EmailStr
     password: str = Field(min_length=1, max_length=128)

@@ -34,7 +34,7 @@ def mask(field: str, value: Any) -> str | None:
         return income_band(int(value))
     if field in {"legal_name", "employer"}:
         return " ".join(part[:1] + "***" for part in str(value).split())
-    if field in {"address_line1", "address_line2", "postal_code"}:
+    if field in {"address_line1", "address_line2", "postal_code", "city", "region"}:
         return "***"
     return str(value)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.orm import Session
@@ -79,7 +79,8 @@ def check_password_strength(settings: Settings, password: str, username: str, em
 
 
 def login(session: Session, settings: Settings, username: str, password: str, client: ClientInfo) -> IssuedTokens:
-    user = users_repo.get_user_by_username(session, username)
+    # The row lock makes concurrent failures count one by one (no lost updates of the counter).
+    user = users_repo.get_user_by_username(session, username, lock=True)
     now = utcnow()
     if user is not None and user.locked_until is not None and user.locked_until > now:
         wait = int((user.locked_until - now).total_seconds()) + 1
@@ -89,15 +90,9 @@ def login(session: Session, settings: Settings, username: str, password: str, cl
     ok = verify_password(password, user.password_hash if user else None)
     if not ok or user is None:
         if user is not None:
-            user.failed_login_count += 1
-            if user.failed_login_count >= settings.login_max_failures:
-                user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
-                user.failed_login_count = 0
-                record(
-                    session, actor_user_id=None, subject_user_id=user.user_id, action="account_locked", client=client
-                )
-            session.flush()
-        log.warning("login_failed", username=username, ip=client.ip, known_user=user is not None)
+            _count_failure(session, settings, user, now, client)
+        # the username is not logged: people type passwords into it
+        log.warning("login_failed", user_id=user.user_id if user else None, ip=client.ip)
         raise LoginFailed("incorrect username or password")
     user.failed_login_count = 0
     user.locked_until = None
@@ -113,6 +108,15 @@ def login(session: Session, settings: Settings, username: str, password: str, cl
         ),
     )
     return _issue(session, settings, user, auth_session)
+
+
+def _count_failure(session: Session, settings: Settings, user: User, now: datetime, client: ClientInfo) -> None:
+    user.failed_login_count += 1
+    if user.failed_login_count >= settings.login_max_failures:
+        user.locked_until = now + timedelta(minutes=settings.lockout_minutes)
+        user.failed_login_count = 0
+        record(session, actor_user_id=None, subject_user_id=user.user_id, action="account_locked", client=client)
+    session.flush()
 
 
 def _issue(session: Session, settings: Settings, user: User, auth_session: AuthSession) -> IssuedTokens:
@@ -227,7 +231,13 @@ def verify_email(session: Session, token: str, client: ClientInfo) -> User:
 def change_password(
     session: Session, settings: Settings, user: User, current_session: str, current: str, new: str, client: ClientInfo
 ) -> OutgoingEmail:
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        wait = int((user.locked_until - now).total_seconds()) + 1
+        raise AccountLocked("too many wrong passwords; try again later", wait)
     if not verify_password(current, user.password_hash):
+        # guessing the current password with a stolen token counts towards the same lockout
+        _count_failure(session, settings, user, utcnow(), client)
         raise LoginFailed("current password is incorrect")
     check_password_strength(settings, new, user.username, user.email)
     user.password_hash = hash_password(new)

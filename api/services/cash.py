@@ -19,15 +19,21 @@ from api.repositories import users as users_repo
 MAX_DEPOSIT_CENTS = 100_000_000  # $1,000,000 a transfer
 
 
-def deposit(session: Session, processor: PaymentProcessor, user: User, amount_cents: int) -> tuple[CashTransfer, int]:
+def deposit(
+    session: Session, processor: PaymentProcessor, user: User, amount_cents: int, processor_key: str
+) -> tuple[CashTransfer, int]:
     if amount_cents > MAX_DEPOSIT_CENTS:
         raise InvalidAmount(f"a single deposit may not exceed {format_cents(MAX_DEPOSIT_CENTS)}")
     investor = _locked_investor(session, user)
-    reference = processor.collect(user_id=user.user_id, amount_cents=amount_cents, purpose="deposit")
+    reference = processor.collect(
+        user_id=user.user_id, amount_cents=amount_cents, purpose="deposit", idempotency_key=processor_key
+    )
     return _record(session, investor, user, "deposit", amount_cents, reference, ledger.deposit)
 
 
-def withdraw(session: Session, processor: PaymentProcessor, user: User, amount_cents: int) -> tuple[CashTransfer, int]:
+def withdraw(
+    session: Session, processor: PaymentProcessor, user: User, amount_cents: int, processor_key: str
+) -> tuple[CashTransfer, int]:
     """Send available cash back to the investor's bank; never more than they have."""
     investor = _locked_investor(session, user)
     cash = -ledger_repo.balance(session, ledger.investor_cash(investor.investor_id))
@@ -35,7 +41,9 @@ def withdraw(session: Session, processor: PaymentProcessor, user: User, amount_c
         raise InsufficientFunds(
             f"available cash is {format_cents(cash)}; you asked to withdraw {format_cents(amount_cents)}"
         )
-    reference = processor.payout(user_id=user.user_id, amount_cents=amount_cents, purpose="withdrawal")
+    reference = processor.payout(
+        user_id=user.user_id, amount_cents=amount_cents, purpose="withdrawal", idempotency_key=processor_key
+    )
     return _record(session, investor, user, "withdrawal", amount_cents, reference, ledger.withdrawal)
 
 

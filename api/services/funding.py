@@ -9,7 +9,7 @@ from api.clock import today, utcnow
 from api.db.tables import CashTransfer, Installment, Investor, Loan
 from api.domain import ledger
 from api.domain.money import format_cents, format_rate
-from api.domain.schedule import amortize, first_due_date_after
+from api.domain.schedule import amortize
 from api.processor.base import PaymentProcessor
 from api.repositories import ledger as ledger_repo
 from api.repositories import loans as loans_repo
@@ -25,7 +25,13 @@ def fund_and_disburse(session: Session, loan: Loan, processor: PaymentProcessor)
     loan.funded_at = now
     notes = loans_repo.notes_of_loan(session, loan.loan_id)
 
-    reference = processor.payout(user_id=loan.borrower_id, amount_cents=loan.amount_cents, purpose="disbursement")
+    # One disbursement per loan, ever: the key is the loan itself.
+    reference = processor.payout(
+        user_id=loan.borrower_id,
+        amount_cents=loan.amount_cents,
+        purpose="disbursement",
+        idempotency_key=f"loan{loan.loan_id}:disbursement",
+    )
     transfer = payments_repo.add_transfer(
         session,
         CashTransfer(
@@ -45,8 +51,8 @@ def fund_and_disburse(session: Session, loan: Loan, processor: PaymentProcessor)
         transfer_id=transfer.transfer_id,
     )
 
-    first_due = first_due_date_after(today())
-    plan = amortize(loan.amount_cents, loan.interest_rate_bps, loan.term_months, first_due)
+    plan = amortize(loan.amount_cents, loan.interest_rate_bps, loan.term_months, today())
+    first_due = plan[0].due_date
     loans_repo.add_installments(
         session,
         [

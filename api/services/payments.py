@@ -38,7 +38,7 @@ class PaymentResult:
 
 
 def make_payment(
-    session: Session, processor: PaymentProcessor, user: User, loan_id: int, amount_cents: int
+    session: Session, processor: PaymentProcessor, user: User, loan_id: int, amount_cents: int, processor_key: str
 ) -> PaymentResult:
     loan = loans_repo.get_loan(session, loan_id, lock=True)
     # Someone else's loan is reported as missing: its existence is private to its borrower.
@@ -63,7 +63,9 @@ def make_payment(
             f"payment of {format_cents(amount_cents)} exceeds the {format_cents(exc.outstanding_cents)} still owed"
         ) from None
 
-    reference = processor.collect(user_id=user.user_id, amount_cents=amount_cents, purpose=f"loan {loan_id}")
+    reference = processor.collect(
+        user_id=user.user_id, amount_cents=amount_cents, purpose=f"loan {loan_id}", idempotency_key=processor_key
+    )
     payment = payments_repo.add_payment(
         session,
         Payment(

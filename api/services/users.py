@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db.tables import Investor, User
@@ -33,9 +34,14 @@ def register_user(
         field = "username" if taken.username == username else "email"
         raise Conflict(f"that {field} is already registered")
     auth_service.check_password_strength(settings, password, username, email)
-    user = users_repo.add_user(session, username, email, hash_password(password), role)
-    if role == "investor":
-        users_repo.add_investor(session, user)
+    try:
+        # a concurrent registration of the same name or address loses on the unique index
+        with session.begin_nested():
+            user = users_repo.add_user(session, username, email, hash_password(password), role)
+            if role == "investor":
+                users_repo.add_investor(session, user)
+    except IntegrityError:
+        raise Conflict("that username or email is already registered") from None
     record(
         session,
         actor_user_id=actor_user_id or user.user_id,

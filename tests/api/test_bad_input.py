@@ -154,4 +154,6 @@ def test_listing_filters_and_pagination(client: TestClient, world: dict) -> None
     ]
     assert sorted(rates) == ["10.00", "8.00", "9.00"]
     assert client.get("/loans/list", params={"status": "nonsense"}, headers=ivan).status_code == 422
-    assert client.get("/loans/list", params={"cursor": "abc"}, headers=ivan).status_code == 400
+    assert client.get("/loans/list", params={"cursor": "abc"}, headers=ivan).status_code == 422
+    assert client.get("/loans/list", params={"cursor": "\u00b9"}, headers=ivan).status_code == 422
+    assert client.get(f"/loans/{2**63}", headers=ivan).status_code == 422

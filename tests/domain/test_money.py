@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.domain.money import MoneyError, format_cents, format_rate, parse_cents, parse_rate_bps, round_cents
+from api.domain.money import MoneyError, format_cents, format_rate, parse_cents, parse_rate_bps, round_half_up
 
 
 @pytest.mark.parametrize(
@@ -30,9 +30,10 @@ def test_rates() -> None:
 
 
 def test_round_half_up() -> None:
-    assert round_cents(Decimal("0.5")) == 1
-    assert round_cents(Decimal("1.5")) == 2
-    assert round_cents(Decimal("2.4999")) == 2
+    assert round_half_up(Fraction(1, 2)) == 1
+    assert round_half_up(Fraction(3, 2)) == 2
+    assert round_half_up(Fraction(24999, 10000)) == 2
+    assert round_half_up(Fraction(-1, 2)) == -1
 
 
 @given(st.integers(min_value=0, max_value=10**15))

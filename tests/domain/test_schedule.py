@@ -11,12 +11,30 @@ from api.domain.schedule import amortize, monthly_payment_cents
 
 
 def test_seed_loan_schedule() -> None:
-    rows = amortize(500_000, 600, 36, date(2026, 1, 31))
+    rows = amortize(500_000, 600, 36, date(2025, 12, 31))
     assert rows[0].payment_cents == 15_211
     assert (rows[0].interest_cents, rows[0].principal_cents) == (2_500, 12_711)
     assert sum(r.principal_cents for r in rows) == 500_000
     assert rows[-1].balance_after_cents == 0
-    assert [r.due_date for r in rows[:3]] == [date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31)]
+
+
+def test_due_dates_keep_the_disbursement_day_clamped_to_month_end() -> None:
+    rows = amortize(500_000, 600, 6, date(2026, 1, 31))
+    assert [r.due_date for r in rows] == [
+        date(2026, 2, 28),
+        date(2026, 3, 31),
+        date(2026, 4, 30),
+        date(2026, 5, 31),
+        date(2026, 6, 30),
+        date(2026, 7, 31),
+    ]
+
+
+def test_a_half_cent_of_interest_rounds_up_exactly() -> None:
+    # 165,000 cents at 7.00 %: 165000 * 700 / 120000 = 962.5 cents exactly
+    assert amortize(165_000, 700, 12, date(2026, 1, 1))[0].interest_cents == 963
+    # 180,000 cents at 13.99 %: 180000 * 1399 / 120000 = 2098.5 cents exactly
+    assert amortize(180_000, 1399, 12, date(2026, 1, 1))[0].interest_cents == 2099
 
 
 @settings(max_examples=200)

@@ -1,0 +1,139 @@
+"""Regressions for defects found in review: lost lockout counts under concurrency, unlimited
+password guessing through password change, 500s on odd input, unlogged tracebacks, and incomes
+leaking through score reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from api.processor.sandbox import SandboxProcessor
+from tests.api.helpers import PASSWORD, create_loan, email_of, key, login, register, register_investor
+from tests.conftest import test_settings
+
+
+@pytest.fixture
+def lockout_client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
+    app = create_app(test_settings(database_url, tmp_path, login_max_failures=5))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield client
+    app.state.engine.dispose()
+
+
+def test_parallel_wrong_guesses_still_lock_the_account(lockout_client: TestClient) -> None:
+    register(lockout_client, "bella", ready=False)
+    guess = {"username": "bella", "password": "not-the-password-1"}
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        codes = list(pool.map(lambda _: lockout_client.post("/auth/token", data=guess).status_code, range(20)))
+    assert set(codes) <= {401, 429} and codes.count(401) <= 5
+    assert lockout_client.post("/auth/token", data={"username": "bella", "password": PASSWORD}).status_code == 429
+
+
+def test_guessing_the_current_password_counts_towards_lockout(lockout_client: TestClient) -> None:
+    register(lockout_client, "bella", ready=False)
+    auth = login(lockout_client, "bella")
+    wrong = {"current_password": "guess-guess-guess", "new_password": "a fresh long passphrase"}
+    codes = [lockout_client.post("/auth/password/change", json=wrong, headers=auth).status_code for _ in range(6)]
+    assert codes[:5] == [401] * 5 and codes[5] == 429
+    right = {"current_password": PASSWORD, "new_password": "a fresh long passphrase"}
+    assert lockout_client.post("/auth/password/change", json=right, headers=auth).status_code == 429
+
+
+@pytest.mark.parametrize("amount", ["1e30", "1E+400", 10**30, "1_000.00", "\uff12\uff15.00", "NaN", "-0.00"])
+def test_odd_amounts_are_422_not_500(client: TestClient, amount: object) -> None:
+    register_investor(client, "ivan")
+    response = client.post("/investors/me/deposits", json={"amount": amount}, headers=login(client, "ivan") | key())
+    assert response.status_code == 422, response.text
+
+
+def test_odd_ids_cursors_and_text_are_4xx(client: TestClient) -> None:
+    register(client, "bella")
+    auth = login(client, "bella")
+    assert client.get("/loans/list", params={"cursor": "\u00b9"}, headers=auth).status_code == 422
+    assert client.get(f"/loans/{2**64}/schedule", headers=auth).status_code == 422
+    too_big = client.post("/payments/make", json={"loan_id": 2**63, "amount": "1.00"}, headers=auth | key())
+    assert too_big.status_code == 422
+    nul = client.post(
+        "/loans/create",
+        json={"amount": "5000.00", "interest_rate": "6.00", "term_months": 36, "purpose": "car\x00"},
+        headers=auth,
+    )
+    assert nul.status_code == 422 and "NUL" in nul.json()["detail"]
+    assert client.patch("/users/me", json={"city": "Aus\x00tin"}, headers=auth).status_code == 422
+
+
+def test_concurrent_registrations_of_one_name_give_one_account(client: TestClient) -> None:
+    body = {"username": "bella", "email": email_of("bella"), "password": PASSWORD, "role": "borrower"}
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = sorted(pool.map(lambda _: client.post("/users/register", json=body).status_code, range(6)))
+    assert codes == [201, 409, 409, 409, 409, 409]
+
+
+def test_unexpected_errors_are_500_with_a_logged_traceback(
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class BrokenProcessor:
+        name = "broken"
+
+        def collect(self, *, user_id: int, amount_cents: int, purpose: str, idempotency_key: str) -> str:
+            raise RuntimeError("processor exploded")
+
+        def payout(self, *, user_id: int, amount_cents: int, purpose: str, idempotency_key: str) -> str:
+            raise RuntimeError("processor exploded")
+
+    app = create_app(test_settings(database_url, tmp_path), processor=BrokenProcessor())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        register_investor(client, "ivan")
+        auth = login(client, "ivan")
+        response = client.post("/investors/me/deposits", json={"amount": "10.00"}, headers=auth | key())
+        assert response.status_code == 500 and response.json()["code"] == "internal"
+        assert client.get("/investors/me/portfolio", headers=auth).json()["cash"] == "0.00"
+    app.state.engine.dispose()
+    logged = capsys.readouterr().out
+    assert "Traceback" in logged and "processor exploded" in logged and PASSWORD not in logged
+
+
+def test_score_reasons_never_show_the_borrowers_income(client: TestClient) -> None:
+    register(client, "bella")
+    auth = login(client, "bella")
+    client.patch("/users/me", json={"annual_income": "23456.00"}, headers=auth)
+    loan = create_loan(client, auth, amount="35000.00", term=60)
+    assert loan["score_reasons"], "a large, long loan on a low income should come with reasons"
+    text = " ".join(loan["score_reasons"])
+    assert "23,456" not in text and "23456" not in text and "% of annual income" not in text
+
+
+def test_a_retry_after_a_failure_past_the_processor_does_not_move_money_twice(
+    database_url: str, tmp_path: Path
+) -> None:
+    class DropsTheFirstAnswer(SandboxProcessor):
+        """The processor takes the money, then our side fails before committing (a lost connection)."""
+
+        failed = False
+
+        def collect(self, *, user_id: int, amount_cents: int, purpose: str, idempotency_key: str) -> str:
+            reference = super().collect(
+                user_id=user_id, amount_cents=amount_cents, purpose=purpose, idempotency_key=idempotency_key
+            )
+            if not self.failed:
+                self.failed = True
+                raise ConnectionError("connection to the database lost")
+            return reference
+
+    processor = DropsTheFirstAnswer()
+    app = create_app(test_settings(database_url, tmp_path), processor=processor)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        register_investor(client, "ivan")
+        auth = login(client, "ivan") | {"Idempotency-Key": "deposit-500"}
+        first = client.post("/investors/me/deposits", json={"amount": "500.00"}, headers=auth)
+        assert first.status_code == 500
+        retry = client.post("/investors/me/deposits", json={"amount": "500.00"}, headers=auth)
+        assert retry.status_code == 201, retry.text
+        assert client.get("/investors/me/portfolio", headers=auth).json()["cash"] == "500.00"
+    app.state.engine.dispose()
+    assert [(m.direction, m.amount_cents) for m in processor.movements] == [("in", 50_000)]
