@@ -3,7 +3,7 @@ the machines are shared and noisy.
 
     uv run python benchmarks/run.py            # or: make bench
 
-1. Schedule maths: `api.domain.schedule.amortize` (exact Decimal, 36 months) against
+1. Schedule maths: `api.domain.schedule.amortize` (exact rationals, 36 months) against
    numpy-financial computing the same payment/interest/principal arrays in floats.
 2. Pro-rata split: `split_pro_rata` over 200 notes against a naive float `round()` split.
 3. API on SQLite and PostgreSQL: one investment (auth, row locks, ledger posting, idempotency claim)
@@ -72,39 +72,22 @@ def bench_split() -> None:
     )
 
 
-def bench_api(label: str, url: str) -> None:
+def bench_api(label: str, url: str, tmp: Path) -> None:
     from fastapi.testclient import TestClient
 
     from api.main import create_app
-    from api.settings import Settings
-    from tests.conftest import migrate
+    from tests.api.helpers import create_loan, deposit, login, register, register_investor
+    from tests.conftest import migrate, test_settings
 
     migrate(url)
-    app = create_app(Settings(env="test", database_url=url))
-    pw = "benchmark-password"
+    app = create_app(test_settings(url, tmp))
     with TestClient(app) as client:
-        client.post(
-            "/users/register",
-            json={"username": "bench_b", "email": "b@example.com", "password": pw, "role": "borrower"},
-        )
-        b = {
-            "Authorization": "Bearer "
-            + client.post("/auth/token", data={"username": "bench_b", "password": pw}).json()["access_token"]
-        }
-        client.post("/investors/register", json={"username": "bench_i", "email": "i@example.com", "password": pw})
-        i = {
-            "Authorization": "Bearer "
-            + client.post("/auth/token", data={"username": "bench_i", "password": pw}).json()["access_token"]
-        }
-        client.post("/investors/me/deposits", json={"amount": "1000000.00"}, headers=i | {"Idempotency-Key": "d"})
-        loan_ids = [
-            client.post(
-                "/loans/create",
-                headers=b,
-                json={"amount": "40000.00", "interest_rate": "7.00", "term_months": 36, "purpose": "bench"},
-            ).json()["loan_id"]
-            for _ in range(4)
-        ]
+        register(client, "bench_b")  # verified, with a complete profile
+        b = login(client, "bench_b")
+        register_investor(client, "bench_i")
+        i = login(client, "bench_i")
+        deposit(client, i, "1000000.00")
+        loan_ids = [create_loan(client, b, amount="40000.00", rate="7.00")["loan_id"] for _ in range(4)]
         counter = iter(range(10**9))
 
         def invest() -> None:
@@ -134,7 +117,7 @@ def main() -> None:
     bench_schedule()
     bench_split()
     with tempfile.TemporaryDirectory() as tmp:
-        bench_api("sqlite", f"sqlite:///{tmp}/bench.db")
+        bench_api("sqlite", f"sqlite:///{tmp}/bench.db", Path(tmp))
     pg = os.environ.get("PEERLEND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     if pg:
         from sqlalchemy import create_engine, text
@@ -145,7 +128,8 @@ def main() -> None:
         with admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{name}"'))
         try:
-            bench_api("postgres", make_url(pg).set(database=name).render_as_string(hide_password=False))
+            with tempfile.TemporaryDirectory() as tmp:
+                bench_api("postgres", make_url(pg).set(database=name).render_as_string(hide_password=False), Path(tmp))
         finally:
             with admin.connect() as c:
                 c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
