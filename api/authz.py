@@ -25,6 +25,8 @@ class Permission(StrEnum):
     LOAN_READ = "loan:read"
     LOAN_SCHEDULE = "loan:schedule"
     LOAN_PAYMENTS = "loan:payments"
+    LOAN_CANCEL = "loan:cancel"
+    LISTINGS_EXPIRE = "listings:expire"
     INVEST = "investment:create"
     CASH_MOVE = "cash:move"
     PORTFOLIO_OWN = "portfolio:own"
@@ -54,6 +56,8 @@ POLICY: dict[Permission, Rule] = {
         frozenset({BORROWER, INVESTOR, ADMIN}), ownership="borrower of the loan or a note holder"
     ),
     Permission.LOAN_PAYMENTS: Rule(frozenset({BORROWER, ADMIN}), ownership="borrower of the loan"),
+    Permission.LOAN_CANCEL: Rule(frozenset({BORROWER}), ownership="borrower of the loan, while listed"),
+    Permission.LISTINGS_EXPIRE: Rule(frozenset({ADMIN})),
     Permission.INVEST: Rule(frozenset({INVESTOR}), verified=True, ownership="self"),
     Permission.CASH_MOVE: Rule(frozenset({INVESTOR}), verified=True, ownership="self"),
     Permission.PORTFOLIO_OWN: Rule(frozenset({INVESTOR}), ownership="self"),

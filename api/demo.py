@@ -85,7 +85,7 @@ def seed(
     rng = random.Random(20261125)
     start = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=30 * months)
     say = (lambda *_: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
-    counts = {"loans": 0, "investments": 0, "payments": 0}
+    counts = {"loans": 0, "investments": 0, "payments": 0, "cancelled": 0}
     with TestClient(app) as client, frozen_at(start):
         demo = Demo(client, rng)
         for name in BORROWERS:
@@ -143,6 +143,11 @@ def seed(
                 counts["investments"] += _fund(demo, loan, partial=last_month)
                 if not last_month:
                     active.append((borrower, loan["loan_id"]))
+            if last_month and new_loans:
+                # one borrower changes their mind: the listing is cancelled and its notes refunded
+                borrower, loan = new_loans[0]
+                demo.call("POST", f"/loans/{loan['loan_id']}/cancel", borrower, money=True)
+                counts["cancelled"] = 1
         say(f"month {month + 1}/{months + 1} ({day:%Y-%m}): {len(active)} active loans")
     say(f"seeded {counts['loans']} loans, {counts['investments']} investments, {counts['payments']} payments")
     app.state.engine.dispose()

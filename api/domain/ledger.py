@@ -14,7 +14,8 @@ transaction's postings sum to zero. Account codes are `<account_type>` or `<acco
 | loan_interest              | loan     | debit       | interest the borrower has paid, cumulative           |
 | loan_collections           | loan     | credit      | received from the borrower, not yet distributed      |
 
-Transaction kinds: deposit, withdrawal, investment, disbursement, repayment, distribution.
+Transaction kinds: deposit, withdrawal, investment, disbursement, repayment, distribution,
+commitment_release (a listing cancelled or expired: committed cash goes back to the investors).
 """
 
 from __future__ import annotations
@@ -93,6 +94,16 @@ def investment(investor_id: int, amount_cents: int) -> list[Posting]:
             Posting(investor_commitments(investor_id), -amount_cents),
         ]
     )
+
+
+def commitment_release(commitments: Sequence[tuple[int, int]]) -> list[Posting]:
+    """Return committed cash to each investor of a loan that will never be disbursed.
+    `commitments` is (investor_id, amount_cents) per note."""
+    postings: list[Posting] = []
+    for investor_id, amount in commitments:
+        postings.append(Posting(investor_commitments(investor_id), amount))
+        postings.append(Posting(investor_cash(investor_id), -amount))
+    return check_balanced(postings)
 
 
 def disbursement(loan_id: int, notes: Sequence[tuple[int, int]]) -> list[Posting]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -46,6 +47,13 @@ def list_loans(
     if before_loan_id is not None:
         query = query.where(Loan.loan_id < before_loan_id)
     return list(session.scalars(query.order_by(Loan.loan_id.desc()).limit(limit)))
+
+
+def listed_before(session: Session, cutoff: datetime) -> list[int]:
+    rows = session.scalars(
+        select(Loan.loan_id).where(Loan.status == "listed", Loan.created_at < cutoff).order_by(Loan.loan_id)
+    )
+    return list(rows)
 
 
 def add_investment(session: Session, investment: Investment) -> Investment:

@@ -4,6 +4,7 @@ import json
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, status
+from pydantic import BaseModel
 
 from api.authz import Permission
 from api.db.tables import User
@@ -17,6 +18,7 @@ from api.schemas.common import MAX_ID, CursorQuery
 from api.schemas.money_movements import AccountBalancePublic, TrialBalancePublic
 from api.schemas.profiles import AuditEntryPublic, AuditPage, StaffCreate
 from api.schemas.users import UserPublic
+from api.services import listings as listings_service
 from api.services import users as users_service
 
 router = APIRouter(tags=["admin"], prefix="/admin")
@@ -89,3 +91,16 @@ def create_staff(
     )
     send_later(background, mailer, email)
     return user_public(user)
+
+
+class ExpiredListings(BaseModel):
+    expired_loan_ids: list[int]
+
+
+@router.post("/loans/expire", response_model=ExpiredListings)
+def expire_listings(
+    _: Annotated[User, Depends(require(Permission.LISTINGS_EXPIRE))], session: SessionDep, settings: SettingsDep
+) -> ExpiredListings:
+    """Expire every listing older than PEERLEND_LISTING_DAYS, returning committed cash to its
+    investors (also `python -m api.cli expire-listings`, for a scheduler)."""
+    return ExpiredListings(expired_loan_ids=listings_service.expire_stale(session, settings))

@@ -12,9 +12,10 @@ from api.domain.money import format_cents, parse_cents, parse_rate_bps
 from api.routers.idempotent import idempotent
 from api.routers.presenters import installment_public, loan_public
 from api.schemas.common import CursorQuery, LoanIdPath, RateIn
-from api.schemas.loans import LoanCreate, LoanPublic, LoansPublic, LoanStatus, SchedulePublic
+from api.schemas.loans import LoanCancel, LoanCreate, LoanPublic, LoansPublic, LoanStatus, SchedulePublic
 from api.schemas.money_movements import InvestmentCreate, InvestmentPublic
 from api.services import investments as investments_service
+from api.services import listings as listings_service
 from api.services import loans as loans_service
 
 router = APIRouter(tags=["loans"])
@@ -148,3 +149,28 @@ def invest(
         )
 
     return idempotent(request, session, user, idempotency_key, payload, action)
+
+
+@router.post(
+    "/loans/{loan_id}/cancel",
+    response_model=LoanPublic,
+    responses={404: {"description": "Unknown loan, or not yours"}, 409: {"description": "Loan is not listed"}},
+)
+def cancel_loan(
+    loan_id: LoanIdPath,
+    request: Request,
+    user: Annotated[User, Depends(require(Permission.LOAN_CANCEL))],
+    session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Withdraw a listing that is not yet fully funded. Every investor's committed cash returns to
+    their available cash and they are notified. Needs an Idempotency-Key: it moves investors' cash."""
+    return idempotent(
+        request,
+        session,
+        user,
+        idempotency_key,
+        LoanCancel(),
+        lambda _processor_key: loan_public(listings_service.cancel(session, user, loan_id)),
+        status_code=status.HTTP_200_OK,
+    )

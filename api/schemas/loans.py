@@ -17,6 +17,10 @@ class LoanCreate(RequestModel):
     purpose: str = Field(min_length=3, max_length=200)
 
 
+class LoanCancel(RequestModel):
+    """Cancelling has no options: the idempotency fingerprint is the path alone."""
+
+
 class LoanPublic(BaseModel):
     loan_id: int
     borrower_id: int

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from api.clock import today, utcnow
-from api.db.tables import CashTransfer, Installment, Investor, Loan
+from api.db.tables import CashTransfer, Installment, Investment, Investor, Loan
 from api.domain import ledger
 from api.domain.money import format_cents, format_rate
 from api.domain.schedule import amortize
@@ -77,7 +77,7 @@ def fund_and_disburse(session: Session, loan: Loan, processor: PaymentProcessor)
     session.flush()
 
 
-def notes_by_investor(notes: list) -> dict[int, int]:
+def notes_by_investor(notes: list[Investment]) -> dict[int, int]:
     totals: dict[int, int] = {}
     for note in notes:
         totals[note.investor_id] = totals.get(note.investor_id, 0) + note.amount_cents

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from api.clock import utcnow
@@ -9,7 +11,7 @@ from api.db.tables import Notification
 from api.repositories import notifications as notifications_repo
 
 
-def notify(session: Session, messages: list[tuple[int, str, int | None, str]]) -> None:
+def notify(session: Session, messages: Sequence[tuple[int, str, int | None, str]]) -> None:
     """`messages` holds (user_id, kind, loan_id, text)."""
     now = utcnow()
     notifications_repo.add_notifications(

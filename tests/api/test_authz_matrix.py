@@ -119,6 +119,8 @@ SAMPLES: dict[tuple[str, str], Sample] = {
         "/payments/make",
         {"json": {"loan_id": ids["active"], "amount": "1.00"}},
     ),
+    ("POST", "/loans/{loan_id}/cancel"): lambda ids: ("POST", f"/loans/{ids['cancellable']}/cancel", {}),
+    ("POST", "/admin/loans/expire"): lambda ids: ("POST", "/admin/loans/expire", {}),
     ("GET", "/notifications"): lambda ids: ("GET", "/notifications", {}),
     ("GET", "/admin/ledger/trial-balance"): lambda ids: ("GET", "/admin/ledger/trial-balance", {}),
     ("GET", "/admin/audit-log"): lambda ids: ("GET", "/admin/audit-log", {}),
@@ -139,6 +141,7 @@ OWNERS: dict[tuple[str, str], set[str]] = {
     ("GET", "/loans/{loan_id}/schedule"): {"bella", "ivan", "ops"},
     ("GET", "/loans/{loan_id}/payments"): {"bella", "ops"},
     ("POST", "/payments/make"): {"bella"},
+    ("POST", "/loans/{loan_id}/cancel"): {"bob"},
 }
 # Allowed callers that still get a domain answer which is not about access.
 DOMAIN_ANSWERS = {
@@ -171,7 +174,8 @@ def world(client: TestClient) -> dict[str, Any]:
     made = client.post("/payments/make", json={"loan_id": active, "amount": "5.00"}, headers=bella | key())
     assert made.status_code == 201
     listed = create_loan(client, login(client, "bob"), amount="5000.00")["loan_id"]
-    return {"ids": {"active": active, "listed": listed}}
+    cancellable = create_loan(client, login(client, "bob"), amount="2000.00")["loan_id"]
+    return {"ids": {"active": active, "listed": listed, "cancellable": cancellable}}
 
 
 def _headers(client: TestClient, actor: str, cache: dict[str, dict[str, str]]) -> dict[str, str]:
@@ -235,7 +239,8 @@ def _expected(
 def test_lists_only_show_the_callers_own_things(client: TestClient, world: dict[str, Any]) -> None:
     ids = world["ids"]
     bob = login(client, "bob")
-    assert [loan["loan_id"] for loan in client.get("/loans/list", headers=bob).json()["items"]] == [ids["listed"]]
+    bobs = {loan["loan_id"] for loan in client.get("/loans/list", headers=bob).json()["items"]}
+    assert bobs == {ids["listed"], ids["cancellable"]}
     assert all(n["loan_id"] != ids["active"] for n in client.get("/notifications", headers=bob).json())
     iris = login(client, "iris")
     assert client.get("/investors/me/portfolio", headers=iris).json()["notes"] == []
