@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
@@ -17,6 +17,7 @@ from api.domain.money import MoneyError
 from api.email.mailer import Mailer, build_mailer
 from api.errors import PeerlendError
 from api.log_config import configure_logging
+from api.metrics import Metrics
 from api.processor.base import PaymentProcessor
 from api.processor.sandbox import SandboxProcessor
 from api.ratelimit import RateLimiter
@@ -92,6 +93,15 @@ def create_app(
         return JSONResponse(
             {"detail": "internal error; the request did not complete", "code": "internal"}, status_code=500
         )
+
+    metrics = Metrics()
+    app.state.metrics = metrics
+    app.middleware("http")(metrics.middleware)
+
+    @app.get("/metrics", tags=["ops"], dependencies=[Public], include_in_schema=True)
+    def prometheus_metrics() -> Response:
+        """Prometheus text format: requests and latencies by route template."""
+        return metrics.render()
 
     @app.get("/health", tags=["ops"], dependencies=[Public])
     def health() -> dict[str, str]:

@@ -132,6 +132,7 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/reports/loan-book"): lambda ids: ("GET", "/reports/loan-book", {}),
     ("GET", "/reports/borrowers"): lambda ids: ("GET", "/reports/borrowers", {}),
     ("GET", "/health"): lambda ids: ("GET", "/health", {}),
+    ("GET", "/metrics"): lambda ids: ("GET", "/metrics", {}),
 }
 
 # Who may touch the *particular* resource a sample names (bella's active loan, funded by ivan);
