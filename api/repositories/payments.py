@@ -23,16 +23,6 @@ def payments_of_loan(session: Session, loan_id: int) -> list[Payment]:
     return list(session.scalars(select(Payment).where(Payment.loan_id == loan_id).order_by(Payment.payment_id)))
 
 
-def distributions_of_payment(session: Session, payment_id: int) -> list[PaymentDistribution]:
-    return list(
-        session.scalars(
-            select(PaymentDistribution)
-            .where(PaymentDistribution.payment_id == payment_id)
-            .order_by(PaymentDistribution.investment_id)
-        )
-    )
-
-
 def principal_received_by_note(session: Session, investment_ids: list[int]) -> dict[int, tuple[int, int]]:
     """(principal, interest) received so far per note."""
     if not investment_ids:

@@ -87,5 +87,5 @@ def list_payments(loan_id: LoanIdPath, user: PaymentsReader, session: SessionDep
             loan_status=loan.status,
             processor_reference=p.processor_reference,
         )
-        for p in payments_service.payments_for(session, user, loan)
+        for p in payments_service.payments_of(session, loan)
     ]

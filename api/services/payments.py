@@ -144,9 +144,5 @@ def _distribute(session: Session, loan: Loan, payment: Payment) -> list[PaymentD
     return distributions
 
 
-def payments_for(session: Session, user: User, loan: Loan) -> list[Payment]:
+def payments_of(session: Session, loan: Loan) -> list[Payment]:
     return payments_repo.payments_of_loan(session, loan.loan_id)
-
-
-def distributions_of(session: Session, payment_id: int) -> list[PaymentDistribution]:
-    return payments_repo.distributions_of_payment(session, payment_id)
