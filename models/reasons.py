@@ -2,10 +2,11 @@
 
 Reasons reach investors and borrowers, so they are fixed phrases in the style of adverse-action notices
 (Regulation B's sample reasons): they name a factor, never a figure - no income, no balances, no amounts, not
-even a digit (a test enforces it). Each feature has a strong phrase for each direction ("High use of revolving
-credit limits") and a neutral name ("Use of revolving credit limits"). The strong phrase is used only when the
-value is on the risky side of the training median, so that "high" and "more than most applicants" are true;
-a value that cost points without being worse than typical gets the neutral name.
+even a digit (a test enforces it). Each feature has a comparative phrase for each direction ("Use of revolving
+credit limits is higher than for most applicants") and a neutral name ("Use of revolving credit limits"). The
+comparative phrase is used only when the value is on the risky side of the training median ("most applicants"
+are the LendingClub borrowers the model learnt from), so it is true; a value that cost points without being
+worse than typical gets the neutral name.
 
 How a factor is measured (the *maximum-points* method of scorecards): for each feature, the risk it added
 compared with the most favourable value seen in training (in log-odds of default), so every factor is >= 0 and
@@ -32,28 +33,32 @@ FALLBACK_REASON: Final = "No single factor stood out; the risk is that of simila
 #: feature -> (phrase when high values raise the risk and the value is above the training median,
 #:             phrase when low values raise it and the value is below the median,
 #:             neutral name of the factor, for a value that cost points without being worse than typical).
-#: The strong phrases claim "worse than most applicants"; the median gate keeps that claim true.
+#: The comparative phrases claim "worse than for most applicants"; the median gate keeps that claim true.
 FEATURE_TEXT: Final[dict[str, tuple[str, str, str]]] = {
     "log_amount": (
-        "Amount of credit requested is large",
-        "Amount of credit requested is small",
+        "Amount of credit requested is larger than for most applicants",
+        "Amount of credit requested is smaller than for most applicants",
         "Amount of credit requested",
     ),
     "term_months": ("Long repayment term", "Short repayment term", "Length of the repayment term"),
-    "log_annual_income": ("Income is high", "Income is low", "Level of income"),
+    "log_annual_income": (
+        "Income is higher than for most applicants",
+        "Income is lower than for most applicants",
+        "Level of income",
+    ),
     "employment_length_years": (
-        "Length of employment is long",
-        "Length of employment is short",
+        "Length of employment is longer than for most applicants",
+        "Length of employment is shorter than for most applicants",
         "Length of employment",
     ),
     "revol_util": (
-        "High use of revolving credit limits",
-        "Little use of revolving credit limits",
+        "Use of revolving credit limits is higher than for most applicants",
+        "Use of revolving credit limits is lower than for most applicants",
         "Use of revolving credit limits",
     ),
     "all_util": (
-        "High balances compared with total credit limits",
-        "Low balances compared with total credit limits",
+        "Balances compared with total credit limits are higher than for most applicants",
+        "Balances compared with total credit limits are lower than for most applicants",
         "Balances compared with total credit limits",
     ),
     "inq_last_6mths": (
@@ -83,17 +88,17 @@ FEATURE_TEXT: Final[dict[str, tuple[str, str, str]]] = {
     ),
     "num_il_tl": (
         "More installment accounts on the credit file than most applicants",
-        "Limited history of installment credit",
+        "Fewer installment accounts on the credit file than most applicants",
         "Number of installment accounts on the credit file",
     ),
     "log_total_bal_il": (
-        "Balances owed on installment loans are high",
-        "Balances owed on installment loans are low",
+        "Balances owed on installment loans are higher than for most applicants",
+        "Balances owed on installment loans are lower than for most applicants",
         "Balances owed on installment loans",
     ),
     "log_total_il_high_credit_limit": (
-        "Amount of installment credit taken out is large",
-        "Limited experience with installment credit",
+        "More installment credit taken out than most applicants",
+        "Less installment credit taken out than most applicants",
         "Amount of installment credit taken out",
     ),
     "delinq_2yrs": (
@@ -102,10 +107,7 @@ FEATURE_TEXT: Final[dict[str, tuple[str, str, str]]] = {
         "Delinquency on credit obligations in the last two years",
     ),
 }
-AMOUNT_VS_INCOME: Final = (
-    "Amount of credit requested is high relative to income",
-    "Amount of credit requested relative to income",
-)
+AMOUNT_VS_INCOME: Final = "Amount of credit requested is high relative to income"
 INCOME_MISSING: Final = "Income was not stated"
 EMPLOYMENT_MISSING: Final = "Length of employment was not stated"
 BUREAU_MISSING: Final = "Credit bureau information was not available or incomplete"
@@ -117,20 +119,20 @@ _EMPLOYMENT: Final = F.MODEL_FEATURES.index("employment_length_years")
 _BUREAU: Final = np.array([F.MODEL_FEATURES.index(name) for name in F.BUREAU_FEATURES])
 
 #: Reason slots, in column order of :func:`slot_points`: every feature's strong "high" phrase, its strong "low"
-#: phrase, its neutral name, then amount-vs-income (strong, neutral) and the missing-data reasons.
+#: phrase, its neutral name, then amount-vs-income and the missing-data reasons.
 SLOT_TEXTS: Final[tuple[str, ...]] = (
     *(FEATURE_TEXT[name][0] for name in F.MODEL_FEATURES),
     *(FEATURE_TEXT[name][1] for name in F.MODEL_FEATURES),
     *(FEATURE_TEXT[name][2] for name in F.MODEL_FEATURES),
-    *AMOUNT_VS_INCOME,
+    AMOUNT_VS_INCOME,
     INCOME_MISSING,
     EMPLOYMENT_MISSING,
     BUREAU_MISSING,
 )
 _SLOT_COMBINED: Final = 3 * _K
-_SLOT_INCOME_MISSING: Final = 3 * _K + 2
-_SLOT_EMPLOYMENT_MISSING: Final = 3 * _K + 3
-_SLOT_BUREAU_MISSING: Final = 3 * _K + 4
+_SLOT_INCOME_MISSING: Final = 3 * _K + 1
+_SLOT_EMPLOYMENT_MISSING: Final = 3 * _K + 2
+_SLOT_BUREAU_MISSING: Final = 3 * _K + 3
 N_SLOTS: Final = len(SLOT_TEXTS)
 
 
@@ -158,12 +160,10 @@ def slot_points(
     out[:, :_K] = np.where(strong_high, known, 0.0)
     out[:, _K : 2 * _K] = np.where(strong_low, known, 0.0)
     out[:, 2 * _K : 3 * _K] = np.where(neutral, known, 0.0)
-    # A large amount and a low income pushing risk up together are one story, told without either figure.
-    both = (known[:, _AMOUNT] > 0) & (known[:, _INCOME] > 0) & high[:, _AMOUNT] & ~high[:, _INCOME]
-    strong = both & strong_high[:, _AMOUNT] & strong_low[:, _INCOME]
-    combined = known[:, _AMOUNT] + known[:, _INCOME]
-    out[:, _SLOT_COMBINED] = np.where(strong, combined, 0.0)
-    out[:, _SLOT_COMBINED + 1] = np.where(both & ~strong, combined, 0.0)
+    # An amount above the median on an income below it, both adding risk, is one story told without either
+    # figure. Only then: summing two factors that are each unremarkable would outrank every single factor.
+    both = (known[:, _AMOUNT] > 0) & (known[:, _INCOME] > 0) & strong_high[:, _AMOUNT] & strong_low[:, _INCOME]
+    out[:, _SLOT_COMBINED] = np.where(both, known[:, _AMOUNT] + known[:, _INCOME], 0.0)
     for offset in (0, _K, 2 * _K):
         out[both, offset + _AMOUNT] = 0.0
         out[both, offset + _INCOME] = 0.0

@@ -66,7 +66,7 @@ def test_amount_and_income_are_one_story() -> None:
     pts[idx("log_amount")] = 0.2
     pts[idx("log_annual_income")] = 0.2
     pts[idx("inq_fi")] = 0.3
-    assert select_one(x, pts) == (R.AMOUNT_VS_INCOME[0], R.FEATURE_TEXT["inq_fi"][0])
+    assert select_one(x, pts) == (R.AMOUNT_VS_INCOME, R.FEATURE_TEXT["inq_fi"][0])
 
 
 def test_missing_inputs_become_missing_data_reasons() -> None:
@@ -91,3 +91,15 @@ def test_batch_selection_is_per_row() -> None:
     P = np.maximum(rng.normal(0.05, 0.1, size=(500, K)), 0)
     batch = R.select(R.slot_points(X, P, HIGH, MEDIANS))
     assert batch == [select_one(X[i], P[i]) for i in range(500)]
+
+
+def test_unremarkable_amount_and_income_are_not_summed_into_one_story() -> None:
+    x = np.full(K, -1.0)  # amount below the median: not "high relative to income"
+    pts = np.zeros(K)
+    pts[idx("log_amount")] = 0.2
+    pts[idx("log_annual_income")] = 0.2
+    pts[idx("inq_fi")] = 0.3
+    reasons = select_one(x, pts)
+    assert R.AMOUNT_VS_INCOME not in reasons
+    assert reasons[0] == R.FEATURE_TEXT["inq_fi"][2]
+    assert set(reasons[1:]) == {R.FEATURE_TEXT["log_amount"][2], R.FEATURE_TEXT["log_annual_income"][1]}
