@@ -3,6 +3,12 @@
 uv run python -m api.cli create-admin --username ops --email ops@example.com
     creates the first admin (staff cannot self-register); the password comes from
     PEERLEND_ADMIN_PASSWORD or is asked for without echo. The address counts as verified.
+uv run python -m api.cli expire-listings
+    expires stale listings and returns committed cash (for a daily scheduler).
+uv run python -m api.cli issue-funded
+    issues every fully funded loan a crash left between funding and issuance.
+uv run python -m api.cli check-ledger
+    proves the books: every transaction balances and every account's balance equals its postings.
 """
 
 from __future__ import annotations
@@ -12,48 +18,48 @@ import getpass
 import os
 import sys
 
-from api.clock import utcnow
-from api.db.session import build_engine, build_sessionmaker
-from api.errors import PeerlendError
-from api.services import listings as listings_service
-from api.services import users as users_service
-from api.services.audit import ClientInfo
+from api.identity import service as users_service
+from api.identity.audit import ClientInfo
+from api.integrations.processor.sandbox import SandboxProcessor
+from api.kit.clock import utcnow
+from api.kit.db import Database
+from api.kit.errors import PeerlendError
+from api.ledger import repository as ledger_repo
+from api.lending import issuance
+from api.lending import listings as listings_service
 from api.settings import get_settings
 
 
-def create_admin(username: str, email: str, password: str) -> int:
-    settings = get_settings()
-    engine = build_engine(settings.database_url)
-    session = build_sessionmaker(engine)()
-    try:
-        with session.begin():
-            user, _ = users_service.register_user(
-                session,
-                settings,
-                username=username,
-                email=email,
-                password=password,
-                role="admin",
-                client=ClientInfo(ip=None, user_agent="api.cli"),
-            )
-            user.email_verified_at = utcnow()
-            user_id = user.user_id
-    finally:
-        session.close()
-        engine.dispose()
-    return user_id
+def create_admin(database: Database, username: str, email: str, password: str) -> int:
+    with database.transaction() as session:
+        user, _, _ = users_service.register_user(
+            session,
+            get_settings(),
+            username=username,
+            email=email,
+            password=password,
+            role="admin",
+            client=ClientInfo(ip=None, user_agent="api.cli"),
+        )
+        user.email_verified_at = utcnow()
+        return user.user_id
 
 
-def expire_listings() -> list[int]:
-    settings = get_settings()
-    engine = build_engine(settings.database_url)
-    session = build_sessionmaker(engine)()
-    try:
-        with session.begin():
-            return listings_service.expire_stale(session, settings)
-    finally:
-        session.close()
-        engine.dispose()
+def check_ledger(database: Database) -> int:
+    with database.transaction(write=False) as session:
+        unbalanced = ledger_repo.unbalanced_transactions(session)
+        mismatches = ledger_repo.balance_mismatches(session)
+        total = sum(b for _, b in ledger_repo.trial_balance(session))
+    for transaction_id in unbalanced:
+        print(f"unbalanced transaction {transaction_id}")
+    for account, stored, summed in mismatches:
+        print(f"{account}: stored balance {stored} != sum of postings {summed}")
+    if total != 0:
+        print(f"accounts sum to {total} cents, not zero")
+    if unbalanced or mismatches or total:
+        return 1
+    print("ledger sound: every transaction balances, every balance equals its postings, the books sum to zero")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,19 +71,31 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--username", required=True)
     admin.add_argument("--email", required=True)
     commands.add_parser("expire-listings", help="expire stale listings and return committed cash")
+    commands.add_parser("issue-funded", help="issue fully funded loans left unissued")
+    commands.add_parser("check-ledger", help="prove the ledger balances and balances equal postings")
     args = parser.parse_args(argv)
-    if args.command == "expire-listings":
-        expired = expire_listings()
-        print(f"expired {len(expired)} listing(s): {expired}")
-        return 0
-    password = os.environ.get("PEERLEND_ADMIN_PASSWORD") or getpass.getpass("Password for the new admin: ")
+    database = Database(get_settings().database_url)
     try:
-        user_id = create_admin(args.username, args.email, password)
-    except PeerlendError as exc:
-        print(f"error: {exc.detail}", file=sys.stderr)
-        return 2
-    print(f"created admin {args.username} (user_id {user_id})")
-    return 0
+        if args.command == "expire-listings":
+            expired = listings_service.expire_stale(database, get_settings())
+            print(f"expired {len(expired)} listing(s): {expired}")
+            return 0
+        if args.command == "issue-funded":
+            issued = issuance.issue_all_funded(database, SandboxProcessor())
+            print(f"issued {len(issued)} loan(s): {issued}")
+            return 0
+        if args.command == "check-ledger":
+            return check_ledger(database)
+        password = os.environ.get("PEERLEND_ADMIN_PASSWORD") or getpass.getpass("Password for the new admin: ")
+        try:
+            user_id = create_admin(database, args.username, args.email, password)
+        except PeerlendError as exc:
+            print(f"error: {exc.detail}", file=sys.stderr)
+            return 2
+        print(f"created admin {args.username} (user_id {user_id})")
+        return 0
+    finally:
+        database.dispose()
 
 
 if __name__ == "__main__":

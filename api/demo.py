@@ -18,11 +18,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.clock import frozen_at
-from api.email.mailer import read_mailbox, token_from
+from api.identity import service as users_service
+from api.identity.audit import ClientInfo
+from api.integrations.email.mailer import read_mailbox, token_from
+from api.kit.clock import frozen_at
 from api.main import create_app
-from api.services import users as users_service
-from api.services.audit import ClientInfo
 from api.settings import Settings, get_settings
 
 DEMO_PASSWORD = "peerlend-demo-2026"
@@ -150,7 +150,7 @@ def seed(
                 counts["cancelled"] = 1
         say(f"month {month + 1}/{months + 1} ({day:%Y-%m}): {len(active)} active loans")
     say(f"seeded {counts['loans']} loans, {counts['investments']} investments, {counts['payments']} payments")
-    app.state.engine.dispose()
+    app.state.database.dispose()
     return counts
 
 
@@ -162,9 +162,8 @@ def _user(name: str, role: str | None) -> dict[str, str]:
 
 
 def _create_admin(app: Any, settings: Settings) -> None:
-    session = app.state.sessionmaker()
-    with session.begin():
-        admin, _ = users_service.register_user(
+    with app.state.database.transaction() as session:
+        admin, _, _ = users_service.register_user(
             session,
             settings,
             username="admin",
@@ -174,7 +173,6 @@ def _create_admin(app: Any, settings: Settings) -> None:
             client=ClientInfo(ip=None, user_agent="api.demo"),
         )
         admin.email_verified_at = admin.created_at
-    session.close()
 
 
 def _borrower_profile(name: str, rng: random.Random) -> dict[str, Any]:

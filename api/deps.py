@@ -1,25 +1,28 @@
-"""Dependencies, declared once. Every route declares its permission with `require(...)` (or
-`public`), so its signature says who may call it; api/authz.py holds the rules."""
+"""Dependencies, declared once. Every route declares its permission with `require(...)` (or `Public`),
+so its signature says who may call it; api/authz.py holds the rules and api/identity/caller.py what a
+caller is."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.orm import Session
 
 from api.authz import Denied, Permission, check
-from api.db.tables import User
-from api.email.mailer import Mailer
-from api.errors import Forbidden, NotAuthenticated, PeerlendError
-from api.processor.base import PaymentProcessor
-from api.ratelimit import RateLimiter
-from api.services import auth as auth_service
-from api.services.audit import ClientInfo
+from api.identity.audit import ClientInfo
+from api.identity.auth import caller_for_access_token
+from api.identity.caller import Caller
+from api.integrations.email.mailer import Mailer
+from api.integrations.processor.base import PaymentProcessor
+from api.kit.db import Database
+from api.kit.errors import Forbidden, NotAuthenticated
+from api.kit.ratelimit import RateLimiter
+from api.kit.routing import ReadSessionDep, SessionDep
 from api.settings import Settings
+
+__all__ = ["ReadSessionDep", "SessionDep"]
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
@@ -33,25 +36,9 @@ def get_settings_dep(request: Request) -> Settings:
     return settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The request's one transaction: committed when the endpoint returns (before the response is
-    sent, thanks to scope="function" below), rolled back on any error, except the few errors whose
-    bookkeeping must stay (PeerlendError.keeps_writes)."""
-    session: Session = request.app.state.sessionmaker()
-    try:
-        yield session
-        session.commit()
-    except PeerlendError as exc:
-        if exc.keeps_writes:
-            session.commit()
-        else:
-            session.rollback()
-        raise
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
 
 
 def get_processor(request: Request) -> PaymentProcessor:
@@ -72,11 +59,12 @@ def get_limiter(request: Request) -> RateLimiter:
 def client_info(
     request: Request, user_agent: Annotated[str | None, Header(include_in_schema=False)] = None
 ) -> ClientInfo:
+    # The address the proxy middleware resolved (X-Forwarded-For only from configured proxies).
     return ClientInfo(ip=request.client.host if request.client else None, user_agent=user_agent)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+DatabaseDep = Annotated[Database, Depends(get_database)]
 ProcessorDep = Annotated[PaymentProcessor, Depends(get_processor)]
 MailerDep = Annotated[Mailer, Depends(get_mailer)]
 ClientDep = Annotated[ClientInfo, Depends(client_info)]
@@ -90,19 +78,14 @@ IdempotencyKey = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class Caller:
-    user: User
-    session_id: str
-
-
 def get_caller(
-    session: SessionDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+    database: DatabaseDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Caller:
     if not token:
         raise NotAuthenticated("missing bearer token: log in at POST /auth/token")
-    user, session_id = auth_service.user_for_access_token(session, settings, token)
-    return Caller(user, session_id)
+    # Its own single read, outside the request's transaction: see api/kit/routing.py.
+    with database.autocommit() as connection:
+        return caller_for_access_token(connection, settings, token)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -114,12 +97,12 @@ class _Requirement:
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
 
-    def __call__(self, caller: CallerDep) -> User:
+    def __call__(self, caller: CallerDep) -> Caller:
         try:
-            check(self.permission, caller.user.role, caller.user.email_verified_at is not None)
+            check(self.permission, caller.role, caller.email_verified)
         except Denied as denied:
             raise (EmailNotVerified if denied.unverified else Forbidden)(denied.reason) from None
-        return caller.user
+        return caller
 
 
 _requirements: dict[Permission, _Requirement] = {}

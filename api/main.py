@@ -1,30 +1,45 @@
-"""The FastAPI application factory: `uvicorn api.main:app`."""
+"""The FastAPI application factory: `uvicorn api.main:app` (or `python -m api.serve`)."""
 
 from __future__ import annotations
 
+import hmac
 import logging
+from pathlib import Path
+from typing import Annotated
 
-import structlog
-from fastapi import FastAPI, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+import fastapi_offline
+from fastapi import FastAPI, Header
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
-from api.db.session import build_engine, build_sessionmaker
+from api.cash import endpoints as cash
 from api.deps import Public
-from api.domain.money import MoneyError
-from api.email.mailer import Mailer, build_mailer
-from api.errors import PeerlendError
-from api.log_config import configure_logging
-from api.metrics import Metrics
-from api.processor.base import PaymentProcessor
-from api.processor.sandbox import SandboxProcessor
-from api.ratelimit import RateLimiter
-from api.routers import admin, auth, investors, loans, notifications, payments, reports, users
+from api.identity import endpoints as identity
+from api.integrations.email.mailer import Mailer, build_mailer
+from api.integrations.processor.base import PaymentProcessor
+from api.integrations.processor.sandbox import SandboxProcessor
+from api.kit import handlers
+from api.kit.db import Database
+from api.kit.errors import NotFound
+from api.kit.log_config import configure_logging
+from api.kit.metrics import Metrics
+from api.kit.middleware import BodySizeLimit, MetricsMiddleware, SecurityHeaders, TrustedProxies
+from api.kit.ratelimit import RateLimiter
+from api.ledger import endpoints as ledger
+from api.lending import endpoints as lending
+from api.notifications import endpoints as notifications
+from api.payments import endpoints as payments
+from api.reports import endpoints as reports
 from api.settings import Settings, get_settings
 
-log = structlog.get_logger("peerlend.api")
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+DESCRIPTION = (
+    "Peer-to-peer lending: borrowers list loans, investors buy $25 notes, borrowers repay and every cent is "
+    "distributed to note holders through a double-entry ledger. Money is a decimal string with two places "
+    '("5000.00"); money-moving POSTs need an `Idempotency-Key` header.'
+)
 
 
 def create_app(
@@ -32,19 +47,18 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_json)
+    docs = settings.serve_docs
     app = FastAPI(
         title="Peerlend API",
-        version="0.1.0",
-        description=(
-            "Peer-to-peer lending: borrowers list loans, investors buy $25 notes, borrowers repay and "
-            "every cent is distributed to note holders through a double-entry ledger. Money is a decimal "
-            'string with two places ("5000.00"); money-moving POSTs need an `Idempotency-Key` header.'
-        ),
+        version="0.2.0",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json" if docs else None,
+        docs_url=None,
+        redoc_url=None,
     )
-    engine = build_engine(settings.database_url)
+    database = Database(settings.database_url)
     app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessionmaker = build_sessionmaker(engine)
+    app.state.database = database
     app.state.processor = processor or SandboxProcessor()
     app.state.mailer = mailer or build_mailer(settings)
     app.state.limiter = RateLimiter(
@@ -56,63 +70,95 @@ def create_app(
             "resend": settings.rate_limit_resend,
         },
     )
-
-    @app.exception_handler(PeerlendError)
-    def _domain_error(_: Request, exc: PeerlendError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            headers["Retry-After"] = str(retry_after)
-        return JSONResponse({"detail": exc.detail, "code": exc.code}, status_code=exc.status_code, headers=headers)
-
-    @app.exception_handler(MoneyError)
-    def _money_error(_: Request, exc: MoneyError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc), "code": "invalid_amount"}, status_code=422)
-
-    @app.exception_handler(RequestValidationError)
-    def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = []
-        for err in exc.errors():
-            location = ".".join(str(part) for part in err.get("loc", ()) if part != "body")
-            errors.append({"field": location, "message": err.get("msg", "invalid")})
-        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        return JSONResponse({"detail": summary, "code": "validation_error", "errors": errors}, status_code=422)
-
-    @app.exception_handler(IntegrityError)
-    async def _integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
-        # A unique or check constraint stopped a concurrent write; the transaction rolled back.
-        log.warning("integrity_conflict", path=request.url.path, constraint=type(exc.orig).__name__)
-        return JSONResponse(
-            {"detail": "a concurrent request changed the same data; retry", "code": "conflict"}, status_code=409
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # async, so the traceback is still attached when it is logged
-        log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
-        return JSONResponse(
-            {"detail": "internal error; the request did not complete", "code": "internal"}, status_code=500
-        )
+    handlers.install(app)
 
     metrics = Metrics()
     app.state.metrics = metrics
-    app.middleware("http")(metrics.middleware)
+    # Added innermost first: the outermost sees the real client address before anything else runs.
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(TrustedProxies, proxies=settings.trusted_proxies)
 
-    @app.get("/metrics", tags=["ops"], dependencies=[Public], include_in_schema=True)
-    def prometheus_metrics() -> Response:
-        """Prometheus text format: requests and latencies by route template."""
-        return metrics.render()
-
-    @app.get("/health", tags=["ops"], dependencies=[Public])
-    def health() -> dict[str, str]:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return {"status": "ok"}
-
-    for module in (users, auth, investors, loans, payments, notifications, admin, reports):
+    _ops_routes(app, settings, database, metrics)
+    if docs:
+        _docs_routes(app)
+    for module in (identity, lending, cash, payments, reports, notifications, ledger):
         app.include_router(module.router)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     return app
+
+
+def _ops_routes(app: FastAPI, settings: Settings, database: Database, metrics: Metrics) -> None:
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    metrics_open = token is None and settings.env != "production"
+
+    @app.get("/metrics", tags=["ops"], dependencies=[Public])
+    def prometheus_metrics(authorization: Annotated[str | None, Header()] = None) -> Response:
+        """Prometheus text format: requests and latencies by route template. Needs
+        `Authorization: Bearer <PEERLEND_METRICS_TOKEN>` when a token is set, and is off in production
+        without one."""
+        if not metrics_open:
+            presented = (authorization or "").removeprefix("Bearer ").strip()
+            if token is None or not hmac.compare_digest(presented.encode(), token.encode()):
+                raise NotFound("not found")
+        return metrics.render()
+
+    @app.get("/health", tags=["ops"], dependencies=[Public])
+    def health() -> JSONResponse:
+        """Liveness with the database's state: 200 when it answers, 503 (with Retry-After) when it does not."""
+        if _database_answers(database):
+            return JSONResponse({"status": "ok", "database": "ok"})
+        return JSONResponse(
+            {"status": "degraded", "database": "unavailable", "code": "unavailable"},
+            status_code=503,
+            headers={"Retry-After": str(handlers.UNAVAILABLE_RETRY_SECONDS)},
+        )
+
+    @app.get("/ready", tags=["ops"], dependencies=[Public])
+    def ready() -> JSONResponse:
+        """Readiness for load balancers: 200 only when this instance can serve requests end to end."""
+        if _database_answers(database):
+            return JSONResponse({"ready": True})
+        return JSONResponse(
+            {"ready": False, "detail": "database unavailable", "code": "unavailable"},
+            status_code=503,
+            headers={"Retry-After": str(handlers.UNAVAILABLE_RETRY_SECONDS)},
+        )
+
+
+def _database_answers(database: Database) -> bool:
+    try:
+        with database.autocommit() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # any failure to reach it is "unavailable", never a 500
+        return False
+    return True
+
+
+def _docs_routes(app: FastAPI) -> None:
+    """Swagger UI and ReDoc from fastapi-offline's bundled assets: they work with no internet."""
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Public])
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Peerlend API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
+    @app.get("/redoc", include_in_schema=False, dependencies=[Public])
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Peerlend API",
+            redoc_js_url="/docs-assets/redoc.standalone.js",
+            redoc_favicon_url="/docs-assets/favicon.png",
+            with_google_fonts=False,
+        )
 
 
 def __getattr__(name: str) -> FastAPI:

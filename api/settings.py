@@ -45,8 +45,10 @@ class Settings(BaseSettings):
     # Passwords and login throttling.
     min_password_length: int = Field(default=10, ge=8)
     min_password_score: int = Field(default=3, ge=0, le=4, description="zxcvbn score a password must reach")
-    login_max_failures: int = Field(default=5, ge=1, description="failed logins before the account locks")
-    lockout_minutes: int = Field(default=15, ge=1)
+    login_max_failures: int = Field(
+        default=5, ge=1, description="failed logins from one address before that address must wait"
+    )
+    lockout_minutes: int = Field(default=15, ge=1, description="longest wait imposed on one (account, address)")
     # Rate limits (the `limits` library's notation), per client address.
     rate_limit_storage: str = Field(default="memory://", description="e.g. redis://127.0.0.1:6379 in production")
     rate_limit_login: str = "10/minute"
@@ -59,6 +61,24 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "models" / "artifacts", description="Where credit-risk model artifacts live."
     )
     log_json: bool = False
+    # Serving and the outside world.
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes (python -m api.serve)")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or CIDR blocks of reverse proxies whose X-Forwarded-For/-Proto are believed; "
+        "empty (the default) trusts none, so clients cannot pick their own address",
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Larger request bodies get 413 unread")
+    docs_enabled: bool | None = Field(
+        default=None, description="Serve /docs, /redoc and /openapi.json; default on, off in production"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token for GET /metrics; required in production, else /metrics is off"
+    )
+
+    @property
+    def serve_docs(self) -> bool:
+        return self.docs_enabled if self.docs_enabled is not None else self.env != "production"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_production(self) -> Settings:
@@ -66,6 +86,11 @@ class Settings(BaseSettings):
             raise ValueError("PEERLEND_JWT_SECRET must be set to a real secret in production")
         if len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("PEERLEND_JWT_SECRET must be at least 32 characters")
+        if self.env == "production" and self.workers > 1 and self.rate_limit_storage.startswith("memory"):
+            raise ValueError(
+                "several workers would each keep their own rate-limit counters: set PEERLEND_RATE_LIMIT_STORAGE "
+                "to a shared store (redis://host:6379) or run one worker"
+            )
         return self
 
 

@@ -3,7 +3,7 @@ the machines are shared and noisy.
 
     uv run python benchmarks/run.py            # or: make bench
 
-1. Schedule maths: `api.domain.schedule.amortize` (exact rationals, 36 months) against
+1. Schedule maths: `api.payments.schedule.amortize` (exact rationals, 36 months) against
    numpy-financial computing the same payment/interest/principal arrays in floats.
 2. Pro-rata split: `split_pro_rata` over 200 notes against a naive float `round()` split.
 3. API on SQLite and PostgreSQL: one investment (auth, row locks, ledger posting, idempotency claim)
@@ -27,8 +27,8 @@ import numpy_financial as npf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.domain.allocation import split_pro_rata  # noqa: E402
-from api.domain.schedule import amortize  # noqa: E402
+from api.payments.split import split_pro_rata  # noqa: E402
+from api.payments.schedule import amortize  # noqa: E402
 
 
 def best_of(fn: Callable[[], object], repeat: int = 5, number: int = 200) -> float:

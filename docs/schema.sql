@@ -332,5 +332,112 @@ CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EA
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
+-- Running upgrade 0002 -> 0003
+
+ALTER TABLE users ADD COLUMN updated_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL;
+
+CREATE INDEX ix_users_updated_at ON users (updated_at);
+
+ALTER TABLE loans ADD COLUMN updated_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL;
+
+CREATE INDEX ix_loans_updated_at ON loans (updated_at);
+
+ALTER TABLE installments ADD COLUMN updated_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL;
+
+CREATE INDEX ix_installments_updated_at ON installments (updated_at);
+
+ALTER TABLE notifications ADD COLUMN updated_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL;
+
+CREATE INDEX ix_notifications_updated_at ON notifications (updated_at);
+
+UPDATE loans SET updated_at = COALESCE(closed_at, disbursed_at, funded_at, created_at);
+
+UPDATE users SET updated_at = COALESCE(email_verified_at, created_at);
+
+UPDATE notifications SET updated_at = COALESCE(read_at, created_at);
+
+CREATE INDEX ix_user_profiles_updated_at ON user_profiles (updated_at);
+
+ALTER TABLE users DROP COLUMN failed_login_count;
+
+ALTER TABLE users DROP COLUMN locked_until;
+
+CREATE UNIQUE INDEX uq_users_username_lower ON users (lower(username));
+
+CREATE UNIQUE INDEX uq_users_email_lower ON users (lower(email));
+
+CREATE TABLE login_throttles (
+    user_id BIGINT NOT NULL,
+    client VARCHAR(64) NOT NULL,
+    failures INTEGER NOT NULL,
+    blocked_until TIMESTAMP WITH TIME ZONE,
+    last_failure_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    PRIMARY KEY (user_id, client),
+    FOREIGN KEY(user_id) REFERENCES users (user_id)
+);
+
+ALTER TABLE ledger_accounts ADD COLUMN owner_id BIGINT;
+
+ALTER TABLE ledger_accounts ADD COLUMN balance_cents BIGINT DEFAULT '0' NOT NULL;
+
+ALTER TABLE ledger_accounts ADD COLUMN updated_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL;
+
+UPDATE ledger_accounts SET owner_id = COALESCE(investor_id, loan_id, 0);
+
+UPDATE ledger_accounts SET balance_cents = COALESCE((SELECT SUM(e.amount_cents) FROM ledger_entries e WHERE e.account_id = ledger_accounts.account_id), 0);
+
+INSERT INTO ledger_accounts (account_type, owner_id, code, balance_cents) SELECT 'processor_cash', 0, 'processor_cash', 0 WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts WHERE account_type = 'processor_cash');
+
+INSERT INTO ledger_accounts (account_type, owner_id, investor_id, code, balance_cents) SELECT 'investor_cash', o.investor_id, o.investor_id, 'investor_cash:' || o.investor_id, 0 FROM investors o WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.account_type = 'investor_cash' AND a.owner_id = o.investor_id);
+
+INSERT INTO ledger_accounts (account_type, owner_id, investor_id, code, balance_cents) SELECT 'investor_commitments', o.investor_id, o.investor_id, 'investor_commitments:' || o.investor_id, 0 FROM investors o WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.account_type = 'investor_commitments' AND a.owner_id = o.investor_id);
+
+INSERT INTO ledger_accounts (account_type, owner_id, investor_id, code, balance_cents) SELECT 'investor_notes', o.investor_id, o.investor_id, 'investor_notes:' || o.investor_id, 0 FROM investors o WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.account_type = 'investor_notes' AND a.owner_id = o.investor_id);
+
+INSERT INTO ledger_accounts (account_type, owner_id, investor_id, code, balance_cents) SELECT 'investor_interest_income', o.investor_id, o.investor_id, 'investor_interest_income:' || o.investor_id, 0 FROM investors o WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.account_type = 'investor_interest_income' AND a.owner_id = o.investor_id);
+
+INSERT INTO ledger_accounts (account_type, owner_id, loan_id, code, balance_cents) SELECT 'loan_principal', o.loan_id, o.loan_id, 'loan_principal:' || o.loan_id, 0 FROM loans o WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.account_type = 'loan_principal' AND a.owner_id = o.loan_id);
+
+INSERT INTO ledger_accounts (account_type, owner_id, loan_id, code, balance_cents) SELECT 'loan_interest', o.loan_id, o.loan_id, 'loan_interest:' || o.loan_id, 0 FROM loans o WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.account_type = 'loan_interest' AND a.owner_id = o.loan_id);
+
+INSERT INTO ledger_accounts (account_type, owner_id, loan_id, code, balance_cents) SELECT 'loan_collections', o.loan_id, o.loan_id, 'loan_collections:' || o.loan_id, 0 FROM loans o WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.account_type = 'loan_collections' AND a.owner_id = o.loan_id);
+
+ALTER TABLE ledger_accounts ALTER COLUMN owner_id SET NOT NULL;
+
+ALTER TABLE ledger_accounts DROP COLUMN code;
+
+ALTER TABLE ledger_accounts ADD CONSTRAINT uq_ledger_accounts_type_owner UNIQUE (account_type, owner_id);
+
+ALTER TABLE ledger_accounts ADD CONSTRAINT ck_ledger_accounts_never_overdrawn CHECK (account_type NOT IN ('investor_cash', 'investor_commitments') OR balance_cents <= 0);
+
+CREATE INDEX ix_ledger_accounts_updated_at ON ledger_accounts (updated_at);
+
+CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION '%% is append-only', TG_TABLE_NAME;
+            END;
+            $$;
+
+CREATE FUNCTION ledger_account_identity_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.account_id <> OLD.account_id OR NEW.account_type <> OLD.account_type
+                   OR NEW.owner_id <> OLD.owner_id OR NEW.investor_id IS DISTINCT FROM OLD.investor_id
+                   OR NEW.loan_id IS DISTINCT FROM OLD.loan_id OR NEW.created_at <> OLD.created_at THEN
+                    RAISE EXCEPTION 'a ledger account''s identity never changes; only its balance does';
+                END IF;
+                RETURN NEW;
+            END;
+            $$;
+
+CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+
+CREATE TRIGGER ledger_transactions_append_only BEFORE UPDATE OR DELETE ON ledger_transactions FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+
+CREATE TRIGGER ledger_accounts_no_delete BEFORE DELETE ON ledger_accounts FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+
+CREATE TRIGGER ledger_accounts_identity_fixed BEFORE UPDATE ON ledger_accounts FOR EACH ROW EXECUTE FUNCTION ledger_account_identity_fixed();
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
 COMMIT;
 

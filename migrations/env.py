@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from api.db.session import build_engine
 from api.db.tables import Base
+from api.kit.db import build_engine
 from api.settings import get_settings
 
 config = context.config

@@ -17,8 +17,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 from api.db.tables import Base
+from api.ledger.repository import open_platform_accounts
 from api.main import create_app
 from api.settings import PROJECT_ROOT, Settings
 
@@ -74,6 +76,8 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         with engine.begin() as connection:
             # TRUNCATE does not fire the audit log's row triggers; nothing else may empty it.
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        with Session(engine) as session, session.begin():
+            open_platform_accounts(session)
         engine.dispose()
         return url
     copy = tmp_path / "peerlend.db"
@@ -104,7 +108,7 @@ test_settings.__test__ = False  # type: ignore[attr-defined]
 def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
     application = create_app(test_settings(database_url, tmp_path))
     yield application
-    application.state.engine.dispose()
+    application.state.database.dispose()
 
 
 @pytest.fixture

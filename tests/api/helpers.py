@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.email.mailer import read_mailbox, token_from
-from api.services import users as users_service
-from api.services.audit import ClientInfo
+from api.identity import service as users_service
+from api.identity.audit import ClientInfo
+from api.integrations.email.mailer import read_mailbox, token_from
 
 PASSWORD = "correct-horse-battery"
 BORROWER_PROFILE = {
@@ -109,8 +109,7 @@ def make_staff(client: TestClient, username: str, role: str) -> dict[str, str]:
     """Staff cannot self-register: the first admin comes from the command line (`api.cli`), which
     calls the same service."""
     app = client.app
-    session = app.state.sessionmaker()  # type: ignore[attr-defined]
-    with session.begin():
+    with app.state.database.transaction() as session:  # type: ignore[attr-defined]
         users_service.register_user(
             session,
             app.state.settings,  # type: ignore[attr-defined]
@@ -120,5 +119,4 @@ def make_staff(client: TestClient, username: str, role: str) -> dict[str, str]:
             role=role,
             client=ClientInfo(ip=None, user_agent="tests"),
         )
-    session.close()
     return login(client, username)

@@ -132,6 +132,9 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/reports/loan-book"): lambda ids: ("GET", "/reports/loan-book", {}),
     ("GET", "/reports/borrowers"): lambda ids: ("GET", "/reports/borrowers", {}),
     ("GET", "/health"): lambda ids: ("GET", "/health", {}),
+    ("GET", "/ready"): lambda ids: ("GET", "/ready", {}),
+    ("GET", "/docs"): lambda ids: ("GET", "/docs", {}),
+    ("GET", "/redoc"): lambda ids: ("GET", "/redoc", {}),
     ("GET", "/metrics"): lambda ids: ("GET", "/metrics", {}),
 }
 
@@ -152,6 +155,7 @@ DOMAIN_ANSWERS = {
     ("POST", "/auth/password/reset"): {400},
     ("POST", "/auth/resend-verification"): {409},  # already verified
     ("POST", "/investors/me/withdrawals"): {409},  # no cash
+    ("POST", "/loans/{loan_id}/investments"): {409},  # no cash yet for investors who never deposited
 }
 
 
@@ -171,7 +175,8 @@ def world(client: TestClient) -> dict[str, Any]:
     bella, ivan = login(client, "bella"), login(client, "ivan")
     active = create_loan(client, bella, amount="1000.00")["loan_id"]
     deposit(client, ivan, "2000.00")
-    assert invest(client, ivan, active, "1000.00").json()["loan_status"] == "active"
+    assert invest(client, ivan, active, "1000.00").json()["loan_status"] == "funded"
+    assert client.get(f"/loans/{active}", headers=ivan).json()["status"] == "active"  # issued after the commit
     made = client.post("/payments/make", json={"loan_id": active, "amount": "5.00"}, headers=bella | key())
     assert made.status_code == 201
     listed = create_loan(client, login(client, "bob"), amount="5000.00")["loan_id"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
 from api.demo import seed
+from api.ledger import repository as ledger_repo
 from tests.conftest import migrate
 
 
@@ -24,11 +26,13 @@ def test_demo_history_balances(tmp_path: Path) -> None:
         assert unbalanced == []
         negative_cash = connection.execute(
             text(
-                "SELECT a.code FROM ledger_accounts a JOIN ledger_entries e USING (account_id) "
-                "WHERE a.account_type = 'investor_cash' GROUP BY a.code HAVING SUM(e.amount_cents) > 0"
+                "SELECT a.owner_id FROM ledger_accounts a JOIN ledger_entries e USING (account_id) "
+                "WHERE a.account_type = 'investor_cash' GROUP BY a.owner_id HAVING SUM(e.amount_cents) > 0"
             )
         ).all()
         assert negative_cash == []
+        with Session(engine) as session:
+            assert ledger_repo.balance_mismatches(session) == []
         statuses = {row[0] for row in connection.execute(text("SELECT DISTINCT status FROM loans"))}
         assert {"active", "listed"} <= statuses
     engine.dispose()

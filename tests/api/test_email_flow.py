@@ -16,8 +16,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from api.clock import frozen_at
-from api.email.mailer import token_from
+from api.integrations.email.mailer import token_from
+from api.kit.clock import frozen_at
 from api.main import create_app
 from tests.api.helpers import BORROWER_PROFILE, PASSWORD, email_of, key, login
 from tests.conftest import test_settings
@@ -59,7 +59,7 @@ def mail_client(database_url: str, tmp_path: Path, smtp: tuple[Inbox, int]) -> I
     )
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
-    app.state.engine.dispose()
+    app.state.database.dispose()
 
 
 def _register(client: TestClient, name: str, role: str) -> None:

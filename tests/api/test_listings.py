@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from api.clock import frozen_at
+from api.kit.clock import frozen_at
 from tests.api.helpers import create_loan, deposit, invest, key, login, make_staff, register, register_investor
 
 
@@ -44,7 +44,7 @@ def test_only_the_borrower_cancels_and_only_while_listed(client: TestClient) -> 
     assert client.post(f"/loans/{loan_id}/cancel", headers=ivan | key()).status_code == 403
     assert client.post(f"/loans/{loan_id}/cancel", headers=bella).status_code == 400  # no Idempotency-Key
     deposit(client, ivan, "5000.00")
-    assert invest(client, ivan, loan_id, "4600.00").json()["loan_status"] == "active"
+    assert invest(client, ivan, loan_id, "4600.00").json()["loan_status"] == "funded"
     funded = client.post(f"/loans/{loan_id}/cancel", headers=bella | key())
     assert funded.status_code == 409 and "only a listed loan" in funded.json()["detail"]
 

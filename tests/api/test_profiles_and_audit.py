@@ -103,7 +103,7 @@ def test_identity_changes_are_audited_masked(client: TestClient) -> None:
 
 def test_the_audit_log_cannot_be_edited_even_with_sql(client: TestClient) -> None:
     register(client, "bella")
-    engine = client.app.state.engine  # type: ignore[attr-defined]
+    engine = client.app.state.database.engine  # type: ignore[attr-defined]
     for statement in ("UPDATE audit_log SET action = 'nothing'", "DELETE FROM audit_log"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
             connection.execute(text(statement))

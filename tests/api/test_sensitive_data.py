@@ -7,7 +7,7 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from api.log_config import REDACTED, ScrubFilter, redact
+from api.kit.log_config import REDACTED, ScrubFilter, redact
 from tests.api.helpers import BORROWER_PROFILE, PASSWORD, email_of, last_token, login, register, tokens
 
 SECRETS_DOB = BORROWER_PROFILE["date_of_birth"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-import api.security
+import api.identity.security
+from api.identity.auth import login_delay_seconds
+from api.kit.clock import frozen_at
 from api.main import create_app
 from tests.api.helpers import PASSWORD, email_of, last_token, login, register, tokens
 from tests.conftest import test_settings
@@ -20,7 +23,7 @@ def strict_client(database_url: str, tmp_path: Path) -> Iterator[TestClient]:
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
-    app.state.engine.dispose()
+    app.state.database.dispose()
 
 
 @pytest.mark.parametrize(
@@ -39,7 +42,7 @@ def test_weak_passwords_are_refused(client: TestClient, password: str, fragment:
 def test_login_does_the_same_work_whether_or_not_the_user_exists(client: TestClient, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     register(client, "bella")
     calls: list[str] = []
-    real = api.security._hasher
+    real = api.identity.security._hasher
 
     class CountingHasher:
         def verify(self, hash_: str, password: str) -> bool:
@@ -49,7 +52,7 @@ def test_login_does_the_same_work_whether_or_not_the_user_exists(client: TestCli
         def hash(self, password: str) -> str:
             return real.hash(password)
 
-    monkeypatch.setattr(api.security, "_hasher", CountingHasher())
+    monkeypatch.setattr(api.identity.security, "_hasher", CountingHasher())
     assert client.post("/auth/token", data={"username": "bella", "password": "wrong-password-1"}).status_code == 401
     assert client.post("/auth/token", data={"username": "ghost", "password": "wrong-password-1"}).status_code == 401
     assert calls == ["$argon2id", "$argon2id"]  # one full argon2id verification each
@@ -58,16 +61,24 @@ def test_login_does_the_same_work_whether_or_not_the_user_exists(client: TestCli
     assert unknown == known  # same words: nothing tells whether the account exists
 
 
-def test_repeated_failures_lock_the_account(strict_client: TestClient) -> None:
+def test_repeated_failures_slow_down_that_client_and_nobody_else(strict_client: TestClient) -> None:
+    """Failures count per (account, client address): an attacker hammering bella from one place is made
+    to wait, while bella herself, from anywhere else, still logs in."""
     register(strict_client, "bella")
-    for _ in range(3):
-        assert (
-            strict_client.post("/auth/token", data={"username": "bella", "password": "nope-nope-nope"}).status_code
-            == 401
-        )
-    locked = strict_client.post("/auth/token", data={"username": "bella", "password": PASSWORD})
-    assert locked.status_code == 429 and locked.json()["code"] == "account_locked"
-    assert int(locked.headers["Retry-After"]) > 0
+    with frozen_at(datetime.now(UTC)):  # the waits are seconds long: keep the clock still
+        for _ in range(3):
+            wrong = strict_client.post("/auth/token", data={"username": "bella", "password": "nope-nope-nope"})
+            assert wrong.status_code == 401
+        throttled = strict_client.post("/auth/token", data={"username": "bella", "password": PASSWORD})
+        assert throttled.status_code == 429 and throttled.json()["code"] == "login_throttled"
+        assert int(throttled.headers["Retry-After"]) > 0
+        elsewhere = TestClient(strict_client.app, client=("198.51.100.7", 40000))
+        assert elsewhere.post("/auth/token", data={"username": "bella", "password": PASSWORD}).status_code == 200
+
+
+def test_waits_grow_with_each_failure_up_to_the_cap(database_url: str, tmp_path: Path) -> None:
+    settings = test_settings(database_url, tmp_path, login_max_failures=5, lockout_minutes=15)
+    assert [login_delay_seconds(settings, n) for n in (1, 4, 5, 6, 7, 10, 40)] == [0, 0, 1, 2, 4, 32, 900]
 
 
 def test_login_is_rate_limited_per_client(database_url: str, tmp_path: Path) -> None:
@@ -77,7 +88,7 @@ def test_login_is_rate_limited_per_client(database_url: str, tmp_path: Path) -> 
         assert codes == [401, 401, 401, 429]
         limited = client.post("/auth/token", data={"username": "x", "password": "y"})
         assert 0 < int(limited.headers["Retry-After"]) <= 60
-    app.state.engine.dispose()
+    app.state.database.dispose()
 
 
 def test_registration_is_rate_limited(database_url: str, tmp_path: Path) -> None:
@@ -91,7 +102,7 @@ def test_registration_is_rate_limited(database_url: str, tmp_path: Path) -> None
             for i in range(3)
         ]
         assert codes == [201, 201, 429]
-    app.state.engine.dispose()
+    app.state.database.dispose()
 
 
 def test_refresh_rotates_and_a_replayed_refresh_token_ends_the_session(client: TestClient) -> None:

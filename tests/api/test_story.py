@@ -41,9 +41,11 @@ def test_seed_story(client: TestClient) -> None:
     assert first.json()["loan_funded_amount"] == "2500.00"
     second = invest(client, auths[1], loan_id, "2500.00")
     assert second.status_code == 201, second.text
-    assert second.json()["loan_status"] == "active"
+    assert second.json()["loan_status"] == "funded"
 
+    # Issued (disbursed, scheduled, notified) in its own transaction right after the funding commit.
     loan_now = client.get(f"/loans/{loan_id}", headers=b_auth).json()
+    assert loan_now["status"] == "active"
     assert loan_now["funded_amount"] == "5000.00" and loan_now["disbursed_at"] is not None
 
     for auth in [b_auth, *auths]:

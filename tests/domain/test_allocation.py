@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.domain.allocation import split_pro_rata
+from api.payments.split import split_pro_rata
 
 
 def test_leftover_cent_goes_to_the_largest_remainder_then_the_older_note() -> None:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.domain.money import MoneyError, format_cents, format_rate, parse_cents, parse_rate_bps, round_half_up
+from api.kit.money import MoneyError, format_cents, format_rate, parse_cents, parse_rate_bps, round_half_up
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.domain import ledger
-from api.domain.repayment import InstallmentDue, PaymentExceedsBalance, apply_payment
+from api.ledger import postings as ledger
+from api.payments.waterfall import InstallmentDue, PaymentExceedsBalance, apply_payment
 
 
 def test_interest_first_then_principal_oldest_first() -> None:

@@ -7,7 +7,7 @@ import numpy_financial as npf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.domain.schedule import amortize, monthly_payment_cents
+from api.payments.schedule import amortize, monthly_payment_cents
 
 
 def test_seed_loan_schedule() -> None:

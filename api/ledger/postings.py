@@ -1,0 +1,104 @@
+"""Double-entry postings for every money movement, as pure functions.
+
+A posting's amount is positive for a debit and negative for a credit; every transaction's postings
+sum to zero. Accounts and their normal sides are in api/ledger/accounts.py.
+
+Transaction kinds: deposit, withdrawal, investment, disbursement, repayment, distribution,
+commitment_release (a listing cancelled or expired: committed cash goes back to the investors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from api.ledger.accounts import PROCESSOR_CASH, Account
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    account: Account
+    amount_cents: int
+
+
+class UnbalancedTransaction(ValueError):
+    pass
+
+
+def check_balanced(postings: Sequence[Posting]) -> list[Posting]:
+    """Merge postings to the same account, drop zeros, and refuse a transaction that does not sum to zero."""
+    merged: dict[Account, int] = {}
+    for posting in postings:
+        merged[posting.account] = merged.get(posting.account, 0) + posting.amount_cents
+    kept = [Posting(account, amount) for account, amount in merged.items() if amount != 0]
+    if not kept:
+        raise UnbalancedTransaction("a transaction needs at least one non-zero posting")
+    total = sum(p.amount_cents for p in kept)
+    if total != 0:
+        raise UnbalancedTransaction(f"postings sum to {total} cents, not zero")
+    return kept
+
+
+def deposit(investor_id: int, amount_cents: int) -> list[Posting]:
+    return check_balanced(
+        [Posting(PROCESSOR_CASH, amount_cents), Posting(Account.investor_cash(investor_id), -amount_cents)]
+    )
+
+
+def withdrawal(investor_id: int, amount_cents: int) -> list[Posting]:
+    return check_balanced(
+        [Posting(Account.investor_cash(investor_id), amount_cents), Posting(PROCESSOR_CASH, -amount_cents)]
+    )
+
+
+def investment(investor_id: int, amount_cents: int) -> list[Posting]:
+    return check_balanced(
+        [
+            Posting(Account.investor_cash(investor_id), amount_cents),
+            Posting(Account.investor_commitments(investor_id), -amount_cents),
+        ]
+    )
+
+
+def commitment_release(commitments: Sequence[tuple[int, int]]) -> list[Posting]:
+    """Return committed cash to each investor of a loan that will never be disbursed.
+    `commitments` is (investor_id, amount_cents) per note."""
+    postings: list[Posting] = []
+    for investor_id, amount in commitments:
+        postings.append(Posting(Account.investor_commitments(investor_id), amount))
+        postings.append(Posting(Account.investor_cash(investor_id), -amount))
+    return check_balanced(postings)
+
+
+def disbursement(loan_id: int, notes: Sequence[tuple[int, int]]) -> list[Posting]:
+    """Pay the loan out to the borrower. `notes` is (investor_id, amount_cents) per note: each
+    investor's commitment becomes an outstanding note, and the borrower now owes the principal."""
+    total = sum(amount for _, amount in notes)
+    postings = [Posting(Account.loan_principal(loan_id), total), Posting(PROCESSOR_CASH, -total)]
+    for investor_id, amount in notes:
+        postings.append(Posting(Account.investor_commitments(investor_id), amount))
+        postings.append(Posting(Account.investor_notes(investor_id), -amount))
+    return check_balanced(postings)
+
+
+def repayment(loan_id: int, amount_cents: int) -> list[Posting]:
+    """Money received from the borrower, held for the note holders until distributed."""
+    return check_balanced(
+        [Posting(PROCESSOR_CASH, amount_cents), Posting(Account.loan_collections(loan_id), -amount_cents)]
+    )
+
+
+def distribution(loan_id: int, shares: Sequence[tuple[int, int, int]]) -> list[Posting]:
+    """Pass a repayment to the note holders. `shares` is (investor_id, principal, interest) per note."""
+    principal = sum(p for _, p, _ in shares)
+    interest = sum(i for _, _, i in shares)
+    postings = [
+        Posting(Account.loan_collections(loan_id), principal + interest),
+        Posting(Account.loan_principal(loan_id), -principal),
+        Posting(Account.loan_interest(loan_id), interest),
+    ]
+    for investor_id, share_principal, share_interest in shares:
+        postings.append(Posting(Account.investor_cash(investor_id), -(share_principal + share_interest)))
+        postings.append(Posting(Account.investor_notes(investor_id), share_principal))
+        postings.append(Posting(Account.investor_interest_income(investor_id), -share_interest))
+    return check_balanced(postings)

@@ -1,0 +1,50 @@
+"""SQL for schedules, payments and their distributions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.payments.tables import Installment, Payment, PaymentDistribution
+
+
+def add_installments(session: Session, installments: Sequence[Installment]) -> None:
+    session.add_all(installments)
+    session.flush()
+
+
+def installments_of_loan(session: Session, loan_id: int) -> list[Installment]:
+    return list(session.scalars(select(Installment).where(Installment.loan_id == loan_id).order_by(Installment.number)))
+
+
+def add_payment(session: Session, payment: Payment) -> Payment:
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def add_distributions(session: Session, distributions: list[PaymentDistribution]) -> None:
+    session.add_all(distributions)
+    session.flush()
+
+
+def payments_of_loan(session: Session, loan_id: int) -> list[Payment]:
+    return list(session.scalars(select(Payment).where(Payment.loan_id == loan_id).order_by(Payment.payment_id)))
+
+
+def received_by_note(session: Session, investment_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """(principal, interest) received so far per note."""
+    if not investment_ids:
+        return {}
+    rows = session.execute(
+        select(
+            PaymentDistribution.investment_id,
+            func.coalesce(func.sum(PaymentDistribution.principal_cents), 0),
+            func.coalesce(func.sum(PaymentDistribution.interest_cents), 0),
+        )
+        .where(PaymentDistribution.investment_id.in_(investment_ids))
+        .group_by(PaymentDistribution.investment_id)
+    ).all()
+    return {investment_id: (int(p), int(i)) for investment_id, p, i in rows}
