@@ -91,7 +91,7 @@ class Denied(Exception):
         self.unverified = unverified
 
 
-def check(permission: Permission, role: str, email_verified: bool) -> None:
+def check_role(permission: Permission, role: str) -> None:
     """Raise Denied unless a user of `role` may use `permission`."""
     rule = POLICY[permission]
     if permission is Permission.PUBLIC:
@@ -99,12 +99,22 @@ def check(permission: Permission, role: str, email_verified: bool) -> None:
     if role not in rule.roles:
         allowed = " or ".join(sorted(rule.roles))
         raise Denied(f"this action is for {allowed} accounts; you are logged in as {_article(role)} {role}")
-    if rule.verified and not email_verified:
+
+
+def check_verified(permission: Permission, email_verified: bool) -> None:
+    """Raise Denied when the permission needs a verified email address the user does not have."""
+    if POLICY[permission].verified and not email_verified:
         raise Denied(
             "verify your email address first: follow the link we emailed you "
             "(POST /auth/resend-verification sends a new one)",
             unverified=True,
         )
+
+
+def check(permission: Permission, role: str, email_verified: bool) -> None:
+    """Raise Denied unless a user of `role`, verified or not, may use `permission`."""
+    check_role(permission, role)
+    check_verified(permission, email_verified)
 
 
 def _article(role: str) -> str:

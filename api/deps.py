@@ -1,19 +1,24 @@
-"""Dependencies, declared once. Every route declares its permission with `require(...)` (or `Public`),
-so its signature says who may call it; api/authz.py holds the rules and api/identity/caller.py what a
-caller is."""
+"""Dependencies, declared once. Every route declares its permission with `require(...)` (or `Public`), so
+its signature says who may call it; api/authz.py holds the rules and api/identity/caller.py what a caller is.
+
+Dependencies that only read app state are `async def`: FastAPI runs a plain `def` dependency on the thread
+pool, and each hop there costs more than the dependency itself."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Connection
 
-from api.authz import Denied, Permission, check
+from api.authz import Denied, Permission, check_role, check_verified
 from api.identity.audit import ClientInfo
-from api.identity.auth import caller_for_access_token
+from api.identity.auth import access_claims, caller_for_claims
 from api.identity.caller import Caller
+from api.identity.security import AccessClaims
 from api.integrations.email.mailer import Mailer
 from api.integrations.processor.base import PaymentProcessor
 from api.kit.db import Database
@@ -31,38 +36,55 @@ class EmailNotVerified(Forbidden):
     code = "email_not_verified"
 
 
-def get_settings_dep(request: Request) -> Settings:
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """What the app was built with, as one dependency (each dependency FastAPI resolves costs time)."""
+
+    settings: Settings
+    database: Database
+    processor: PaymentProcessor
+    mailer: Mailer
+    limiter: RateLimiter
+
+
+async def get_platform(request: Request) -> Platform:
+    platform: Platform = request.app.state.platform
+    return platform
+
+
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
 
-def get_processor(request: Request) -> PaymentProcessor:
+async def get_processor(request: Request) -> PaymentProcessor:
     processor: PaymentProcessor = request.app.state.processor
     return processor
 
 
-def get_mailer(request: Request) -> Mailer:
+async def get_mailer(request: Request) -> Mailer:
     mailer: Mailer = request.app.state.mailer
     return mailer
 
 
-def get_limiter(request: Request) -> RateLimiter:
+async def get_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.limiter
     return limiter
 
 
-def client_info(
+async def client_info(
     request: Request, user_agent: Annotated[str | None, Header(include_in_schema=False)] = None
 ) -> ClientInfo:
     # The address the proxy middleware resolved (X-Forwarded-For only from configured proxies).
     return ClientInfo(ip=request.client.host if request.client else None, user_agent=user_agent)
 
 
+PlatformDep = Annotated[Platform, Depends(get_platform)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 ProcessorDep = Annotated[PaymentProcessor, Depends(get_processor)]
@@ -78,17 +100,23 @@ IdempotencyKey = Annotated[
 ]
 
 
-def get_caller(
-    database: DatabaseDep, settings: SettingsDep, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Caller:
-    if not token:
-        raise NotAuthenticated("missing bearer token: log in at POST /auth/token")
-    # Its own single read, outside the request's transaction: see api/kit/routing.py.
-    with database.autocommit() as connection:
-        return caller_for_access_token(connection, settings, token)
+@dataclass(frozen=True, slots=True)
+class PendingCaller:
+    """A bearer token whose signature, expiry and role were checked up front; its session (still open?) and
+    verified email are checked on the request's own connection by the route (api/kit/routing.py)."""
 
+    claims: AccessClaims
+    permission: Permission
+    database: Database
+    settings: Settings
 
-CallerDep = Annotated[Caller, Depends(get_caller)]
+    def resolve(self, connection: Connection) -> Caller:
+        caller = caller_for_claims(connection, self.claims)
+        try:
+            check_verified(self.permission, caller.email_verified)
+        except Denied as denied:
+            raise EmailNotVerified(denied.reason) from None
+        return caller
 
 
 class _Requirement:
@@ -97,12 +125,16 @@ class _Requirement:
     def __init__(self, permission: Permission) -> None:
         self.permission = permission
 
-    def __call__(self, caller: CallerDep) -> Caller:
+    async def __call__(self, request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]) -> PendingCaller:
+        if not token:
+            raise NotAuthenticated("missing bearer token: log in at POST /auth/token")
+        settings: Settings = request.app.state.settings
+        claims = access_claims(settings, token)
         try:
-            check(self.permission, caller.role, caller.email_verified)
+            check_role(self.permission, claims.role)
         except Denied as denied:
-            raise (EmailNotVerified if denied.unverified else Forbidden)(denied.reason) from None
-        return caller
+            raise Forbidden(denied.reason) from None
+        return PendingCaller(claims, self.permission, request.app.state.database, settings)
 
 
 _requirements: dict[Permission, _Requirement] = {}
@@ -114,7 +146,7 @@ def require(permission: Permission) -> _Requirement:
     return _requirements[permission]
 
 
-def public() -> None:
+async def public() -> None:
     """Declares a route open to anyone (registration, login, token refresh)."""
 
 
@@ -125,6 +157,7 @@ Public = Depends(public)
 def rate_limited(name: str) -> Callable[..., None]:
     """A dependency that spends one unit of the named limit for the client's address."""
 
+    # Sync: a Redis-backed limiter does network I/O, which must not block the event loop.
     def hit(request: Request, limiter: Annotated[RateLimiter, Depends(get_limiter)]) -> None:
         limiter.hit(name, request.client.host if request.client else "unknown")
 

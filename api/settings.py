@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     log_json: bool = False
     # Serving and the outside world.
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes (python -m api.serve)")
+    threads: int = Field(default=16, ge=1, le=200, description="request threads per worker")
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="Addresses or CIDR blocks of reverse proxies whose X-Forwarded-For/-Proto are believed; "

@@ -3,11 +3,17 @@ unless a caller passes `sqlalchemy.url` explicitly (tests do)."""
 
 from __future__ import annotations
 
+import warnings
+
 from alembic import context
 
 from api.db.tables import Base
 from api.kit.db import build_engine
 from api.settings import get_settings
+
+# SQLite's table copies (batch mode) reflect `users`, whose lower(...) indexes SQLite cannot reflect; the
+# migrations that copy it re-create them, so the warning is noise.
+warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
 
 config = context.config
 target_metadata = Base.metadata

@@ -13,6 +13,7 @@ from api.identity import repository as repo
 from api.identity.audit import ClientInfo, record
 from api.identity.caller import Caller
 from api.identity.security import (
+    AccessClaims,
     create_access_token,
     decode_access_token,
     hash_password,
@@ -184,12 +185,16 @@ def refresh(session: Session, settings: Settings, refresh_token: str) -> IssuedT
     return _issue(session, settings, user, auth_session)
 
 
-def caller_for_access_token(connection: Connection, settings: Settings, token: str) -> Caller:
-    """The caller behind a bearer token: a valid signature, and a session that is still open (checked on
-    every request, so logout and password changes take effect at once)."""
+def access_claims(settings: Settings, token: str) -> AccessClaims:
     claims = decode_access_token(token, settings.jwt_secret.get_secret_value())
     if claims is None:
         raise NotAuthenticated("invalid or expired token: log in again at POST /auth/token")
+    return claims
+
+
+def caller_for_claims(connection: Connection, claims: AccessClaims) -> Caller:
+    """The caller behind a valid token: its session must still be open (checked on every request, so
+    logout and password changes take effect at once)."""
     row = repo.caller_row(connection, claims.session_id)
     if row is None or row.user_id != claims.user_id or row.revoked_at is not None or _aware(row.expires_at) <= utcnow():
         raise NotAuthenticated("this session has ended: log in again at POST /auth/token")

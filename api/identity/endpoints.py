@@ -9,7 +9,6 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, status
 
 from api.authz import Permission
 from api.deps import (
-    CallerDep,
     ClientDep,
     MailerDep,
     Public,
@@ -204,10 +203,8 @@ def refresh(payload: RefreshRequest, session: SessionDep, settings: SettingsDep)
     return _pair(auth_service.refresh(session, settings, payload.refresh_token))
 
 
-@router.post(
-    "/auth/logout", tags=["auth"], response_model=Message, dependencies=[Depends(require(Permission.SESSION_OWN))]
-)
-def logout(caller: CallerDep, session: SessionDep) -> Message:
+@router.post("/auth/logout", tags=["auth"], response_model=Message)
+def logout(caller: Annotated[Caller, Depends(require(Permission.SESSION_OWN))], session: SessionDep) -> Message:
     """End this session: its access and refresh tokens stop working at once."""
     auth_service.logout(session, caller.session_id)
     return Message(detail="signed out")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from api.identity.tables import (
     UserProfile,
 )
 from api.kit.clock import utcnow
+from api.kit.fastsql import FastStatement
 
 USERS = cast(Table, User.__table__)
 SESSIONS = cast(Table, AuthSession.__table__)
@@ -28,26 +29,29 @@ INVESTORS = cast(Table, Investor.__table__)
 THROTTLES = cast(Table, LoginThrottle.__table__)
 
 # The one query every authenticated request makes: the session, its user and their investor account.
-_CALLER_QUERY = select(
-    USERS.c.user_id,
-    USERS.c.username,
-    USERS.c.email,
-    USERS.c.role,
-    USERS.c.email_verified_at,
-    USERS.c.created_at,
-    INVESTORS.c.investor_id,
-    SESSIONS.c.revoked_at,
-    SESSIONS.c.expires_at,
-).select_from(
-    SESSIONS.join(USERS, USERS.c.user_id == SESSIONS.c.user_id).outerjoin(
-        INVESTORS, INVESTORS.c.user_id == USERS.c.user_id
+_CALLER_QUERY = FastStatement(
+    select(
+        USERS.c.user_id,
+        USERS.c.username,
+        USERS.c.email,
+        USERS.c.role,
+        USERS.c.email_verified_at,
+        USERS.c.created_at,
+        INVESTORS.c.investor_id,
+        SESSIONS.c.revoked_at,
+        SESSIONS.c.expires_at,
     )
+    .select_from(
+        SESSIONS.join(USERS, USERS.c.user_id == SESSIONS.c.user_id).outerjoin(
+            INVESTORS, INVESTORS.c.user_id == USERS.c.user_id
+        )
+    )
+    .where(SESSIONS.c.session_id == bindparam("session_id"))
 )
 
 
 def caller_row(connection: Connection, session_id: str) -> Any | None:
-    query = _CALLER_QUERY.where(SESSIONS.c.session_id == session_id)
-    return connection.execute(query).first()
+    return _CALLER_QUERY.first(connection, {"session_id": session_id})
 
 
 def get_user(session: Session, user_id: int, *, lock: bool = False) -> User | None:

@@ -60,6 +60,7 @@ def new_session_id() -> str:
 class AccessClaims:
     user_id: int
     session_id: str
+    role: str
 
 
 def create_access_token(user_id: int, role: str, session_id: str, secret: str, minutes: int) -> str:
@@ -78,7 +79,7 @@ def create_access_token(user_id: int, role: str, session_id: str, secret: str, m
 def decode_access_token(token: str, secret: str) -> AccessClaims | None:
     """The claims of a valid, unexpired token, or None."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "sid"]})
-        return AccessClaims(user_id=int(claims["sub"]), session_id=str(claims["sid"]))
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "sid", "role"]})
+        return AccessClaims(user_id=int(claims["sub"]), session_id=str(claims["sid"]), role=str(claims["role"]))
     except (jwt.PyJWTError, ValueError, KeyError):
         return None

@@ -1,6 +1,4 @@
-"""Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task and a copy of every body per request).
-
-Outermost first: the client's real address, security headers, the body-size cap, metrics."""
+"""Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task and a copy of every body per request)."""
 
 from __future__ import annotations
 
@@ -19,11 +17,10 @@ class TrustedProxies:
     """Believe X-Forwarded-For and X-Forwarded-Proto only from the configured proxies; everyone else's
     address is the socket's, so no client can choose the address its limits are counted against."""
 
-    def __init__(self, app: ASGIApp, proxies: Iterable[str]) -> None:
-        self.app = app
+    def __init__(self, proxies: Iterable[str]) -> None:
         self.networks = [ipaddress.ip_network(p, strict=False) for p in proxies]
 
-    def _trusted(self, host: str | None) -> bool:
+    def trusted(self, host: str | None) -> bool:
         if not host or not self.networks:
             return False
         try:
@@ -32,23 +29,23 @@ class TrustedProxies:
             return False
         return any(address in network for network in self.networks)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.networks:
-            client = scope.get("client")
-            if client and self._trusted(client[0]):
-                headers = dict(scope["headers"])
-                forwarded = headers.get(b"x-forwarded-for")
-                if forwarded:
-                    # The right-most address not itself a trusted proxy is the client.
-                    hops = [h.strip() for h in forwarded.decode("latin-1").split(",") if h.strip()]
-                    for hop in reversed(hops):
-                        if not self._trusted(hop):
-                            scope = dict(scope, client=(hop, 0))
-                            break
-                proto = headers.get(b"x-forwarded-proto")
-                if proto in (b"https", b"http"):
-                    scope = dict(scope, scheme=proto.decode())
-        await self.app(scope, receive, send)
+    def resolve(self, scope: Scope) -> Scope:
+        client = scope.get("client")
+        if not self.networks or not client or not self.trusted(client[0]):
+            return scope
+        headers = dict(scope["headers"])
+        forwarded = headers.get(b"x-forwarded-for")
+        if forwarded:
+            # The right-most address not itself a trusted proxy is the client.
+            hops = [h.strip() for h in forwarded.decode("latin-1").split(",") if h.strip()]
+            for hop in reversed(hops):
+                if not self.trusted(hop):
+                    scope = dict(scope, client=(hop, 0))
+                    break
+        proto = headers.get(b"x-forwarded-proto")
+        if proto in (b"https", b"http"):
+            scope = dict(scope, scheme=proto.decode())
+        return scope
 
 
 # Swagger UI and ReDoc run inline scripts and workers from blobs; everything else is same-origin only.
@@ -66,40 +63,24 @@ _SECURITY_HEADERS = [
 _HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+class Edge:
+    """Everything done to every request at the door, in one layer (each ASGI layer costs a call and a
+    closure per message): the client's real address, the body-size cap (413 before the body is read: by
+    Content-Length when declared, else by counting what streams in), security headers on every response,
+    and request metrics by route template (never the raw path, which holds ids)."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, proxies: Iterable[str], max_body_bytes: int) -> None:
         self.app = app
+        self.metrics = metrics
+        self.proxies = TrustedProxies(proxies)
+        self.max_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        tls = scope.get("scheme") == "https"
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in _SECURITY_HEADERS if h[0] not in present)
-                if tls:
-                    headers.append(_HSTS)
-                message = dict(message, headers=headers)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-class BodySizeLimit:
-    """413 before the body is read: by Content-Length when declared, else by counting what streams in."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+        start = time.perf_counter()
+        scope = self.proxies.resolve(scope)
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
@@ -108,9 +89,11 @@ class BodySizeLimit:
                     await _reply(send, 400, "Content-Length is not a number", "bad_request")
                     return
                 if declared > self.max_bytes:
-                    await _reply(send, 413, self._detail(), "payload_too_large")
+                    await _reply(send, 413, self._too_large(), "payload_too_large")
                     return
+        tls = scope.get("scheme") == "https"
         received = 0
+        status = 500
         started = False
 
         async def counting_receive() -> Message:
@@ -122,19 +105,31 @@ class BodySizeLimit:
                     raise _TooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
+        async def edge_send(message: Message) -> None:
+            nonlocal status, started
             if message["type"] == "http.response.start":
                 started = True
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend(h for h in _SECURITY_HEADERS if h[0] not in present)
+                if tls:
+                    headers.append(_HSTS)
+                message = dict(message, headers=headers)
             await send(message)
 
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, edge_send)
         except _TooLarge:
             if not started:
-                await _reply(send, 413, self._detail(), "payload_too_large")
+                status = 413
+                await _reply(edge_send, 413, self._too_large(), "payload_too_large")
+        finally:
+            route: Any = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            self.metrics.observe(scope["method"], template, status, time.perf_counter() - start)
 
-    def _detail(self) -> str:
+    def _too_large(self) -> str:
         return f"request body larger than {self.max_bytes} bytes"
 
 
@@ -152,31 +147,3 @@ async def _reply(send: Send, status: int, detail: str, code: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
-
-
-class MetricsMiddleware:
-    """Request counts and latencies by route template (never the raw path, which holds ids)."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
-
-        async def recording_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, recording_send)
-        finally:
-            route: Any = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            self.metrics.observe(scope["method"], template, status, time.perf_counter() - start)

@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, text, tuple_, upd
 from sqlalchemy.orm import Session
 
 from api.kit.clock import utcnow
+from api.kit.fastsql import FastStatement
 from api.ledger.accounts import NEVER_NEGATIVE, Account, AccountKind, Owner, kinds_owned_by, lock_order
 from api.ledger.postings import Posting, check_balanced
 from api.ledger.tables import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -67,6 +68,38 @@ def open_platform_accounts(session: Session) -> None:
         session.execute(insert(ACCOUNTS), missing)
 
 
+_INSERT_TRANSACTION = FastStatement(
+    insert(TRANSACTIONS)
+    .values(
+        kind=bindparam("b_kind"),
+        description=bindparam("b_description"),
+        loan_id=bindparam("b_loan_id"),
+        payment_id=bindparam("b_payment_id"),
+        transfer_id=bindparam("b_transfer_id"),
+        investment_id=bindparam("b_investment_id"),
+        created_at=bindparam("b_created_at"),
+    )
+    .returning(TRANSACTIONS.c.transaction_id)
+)
+_INSERT_ENTRY = FastStatement(
+    insert(ENTRIES).values(
+        transaction_id=bindparam("b_transaction_id"),
+        account_id=bindparam("b_account_id"),
+        amount_cents=bindparam("b_amount"),
+    )
+)
+
+_APPLY_STATEMENT = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.account_type == bindparam("kind"), ACCOUNTS.c.owner_id == bindparam("owner"))
+    .values(balance_cents=ACCOUNTS.c.balance_cents + bindparam("delta"), updated_at=bindparam("now"))
+    .returning(ACCOUNTS.c.account_id)
+)
+# Credit-normal and never negative: the stored balance is minus the natural one and may not rise above zero.
+_APPLY = FastStatement(_APPLY_STATEMENT)
+_APPLY_GUARDED = FastStatement(_APPLY_STATEMENT.where(ACCOUNTS.c.balance_cents + bindparam("delta") <= 0))
+
+
 def post(
     session: Session,
     kind: str,
@@ -83,50 +116,42 @@ def post(
     then append the transaction and its postings. Raises Overdrawn, having changed nothing the caller's
     rollback does not undo, when a never-negative account would go below zero."""
     kept = sorted(check_balanced(postings), key=lambda p: lock_order(p.account))
-    account_ids = _apply_to_balances(session, kept)
     now = created_at or utcnow()
-    transaction_id: Any = session.execute(
-        insert(TRANSACTIONS)
-        .values(
-            kind=kind,
-            description=description[:200],
-            loan_id=loan_id,
-            payment_id=payment_id,
-            transfer_id=transfer_id,
-            investment_id=investment_id,
-            created_at=now,
-        )
-        .returning(TRANSACTIONS.c.transaction_id)
-    ).scalar_one()
-    session.execute(
-        insert(ENTRIES),
+    account_ids = _apply_to_balances(session, kept, now)
+    transaction_id: Any = _INSERT_TRANSACTION.scalar(
+        session,
+        {
+            "b_kind": kind,
+            "b_description": description[:200],
+            "b_loan_id": loan_id,
+            "b_payment_id": payment_id,
+            "b_transfer_id": transfer_id,
+            "b_investment_id": investment_id,
+            "b_created_at": now,
+        },
+    )
+    _INSERT_ENTRY.execute_many(
+        session,
         [
-            {"transaction_id": transaction_id, "account_id": account_ids[p.account], "amount_cents": p.amount_cents}
+            {"b_transaction_id": transaction_id, "b_account_id": account_ids[p.account], "b_amount": p.amount_cents}
             for p in kept
         ],
     )
     return int(transaction_id)
 
 
-def _apply_to_balances(session: Session, postings: list[Posting]) -> dict[Account, int]:
+def _apply_to_balances(session: Session, postings: list[Posting], now: datetime) -> dict[Account, int]:
     if len(postings) <= _SINGLE_UPDATE_LIMIT:
-        return {p.account: _apply_one(session, p) for p in postings}
-    return _apply_many(session, postings)
+        return {p.account: _apply_one(session, p, now) for p in postings}
+    return _apply_many(session, postings, now)
 
 
-def _apply_one(session: Session, posting: Posting) -> int:
+def _apply_one(session: Session, posting: Posting, now: datetime) -> int:
     account = posting.account
-    query = (
-        update(ACCOUNTS)
-        .where(ACCOUNTS.c.account_type == account.kind.value, ACCOUNTS.c.owner_id == account.owner_id)
-        .values(balance_cents=ACCOUNTS.c.balance_cents + posting.amount_cents, updated_at=utcnow())
-        .returning(ACCOUNTS.c.account_id)
-    )
     guarded = account.kind in NEVER_NEGATIVE and account.natural_balance(posting.amount_cents) < 0
-    if guarded:
-        # Credit-normal: the stored balance is minus the natural one and may not rise above zero.
-        query = query.where(ACCOUNTS.c.balance_cents + posting.amount_cents <= 0)
-    account_id = session.execute(query).scalar_one_or_none()
+    account_id = (_APPLY_GUARDED if guarded else _APPLY).scalar(
+        session, {"kind": account.kind.value, "owner": account.owner_id, "delta": posting.amount_cents, "now": now}
+    )
     if account_id is None:
         if guarded and account in balances(session, [account], missing_ok=True):
             raise Overdrawn(account)
@@ -134,7 +159,7 @@ def _apply_one(session: Session, posting: Posting) -> int:
     return int(account_id)
 
 
-def _apply_many(session: Session, postings: list[Posting]) -> dict[Account, int]:
+def _apply_many(session: Session, postings: list[Posting], now: datetime) -> dict[Account, int]:
     keys = [(p.account.kind.value, p.account.owner_id) for p in postings]
     # Lock the rows in lock order first: one UPDATE over many rows locks them in whatever order its plan
     # visits them, and two such transactions could then wait on each other.
@@ -153,7 +178,6 @@ def _apply_many(session: Session, postings: list[Posting]) -> dict[Account, int]
         if posting.account.kind in NEVER_NEGATIVE and balance + posting.amount_cents > 0:
             raise Overdrawn(posting.account)
         ids[posting.account] = account_id
-    now = utcnow()
     session.execute(
         update(ACCOUNTS)
         .where(ACCOUNTS.c.account_id == bindparam("target_id"))

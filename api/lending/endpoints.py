@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel
 
 from api.authz import Permission
-from api.deps import DatabaseDep, IdempotencyKey, ProcessorDep, ReadSessionDep, SessionDep, SettingsDep, require
+from api.deps import DatabaseDep, IdempotencyKey, PlatformDep, ReadSessionDep, SessionDep, SettingsDep, require
 from api.idempotency.http import idempotent
 from api.identity.caller import Caller
 from api.kit.routing import TransactionalRoute
@@ -143,16 +143,16 @@ def invest(
     request: Request,
     caller: Investor,
     session: SessionDep,
-    database: DatabaseDep,
-    settings: SettingsDep,
-    processor: ProcessorDep,
+    platform: PlatformDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Buy a note in a listed loan, in multiples of 25.00. The investment that completes the loan
     funds it; it is then issued to the borrower, its schedule created and everyone notified."""
 
     def action(_processor_key: str) -> InvestmentPublic:
-        done = investing.invest(session, database, processor, settings, caller, loan_id, payload.amount)
+        done = investing.invest(
+            session, platform.database, platform.processor, platform.settings, caller, loan_id, payload.amount
+        )
         return InvestmentPublic(
             investment_id=done.investment_id,
             loan_id=done.loan_id,

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, func, insert, select, update
+from sqlalchemy import Row, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from api.identity.caller import Caller
 from api.kit.clock import utcnow
+from api.kit.fastsql import FastStatement
 from api.lending.tables import Investment, Loan
 
 LOANS = cast(Table, Loan.__table__)
@@ -61,20 +62,34 @@ def visible_loan_row(session: Session, caller: Caller, loan_id: int) -> Row[Any]
     return session.execute(query).first()
 
 
-def fund(session: Session, loan_id: int, amount_cents: int) -> Row[Any] | None:
+# Built once at import: building and hashing a statement costs more than running it.
+_FUND = FastStatement(
+    update(LOANS)
+    .where(
+        LOANS.c.loan_id == bindparam("target_loan"),
+        LOANS.c.status == "listed",
+        LOANS.c.funded_amount_cents + bindparam("amount") <= LOANS.c.amount_cents,
+    )
+    .values(funded_amount_cents=LOANS.c.funded_amount_cents + bindparam("amount"), updated_at=bindparam("now"))
+    .returning(LOANS.c.funded_amount_cents, LOANS.c.amount_cents, LOANS.c.status)
+)
+_ADD_NOTE = FastStatement(
+    insert(NOTES)
+    .values(
+        loan_id=bindparam("b_loan_id"),
+        investor_id=bindparam("b_investor_id"),
+        amount_cents=bindparam("b_amount_cents"),
+        created_at=bindparam("b_created_at"),
+    )
+    .returning(NOTES.c.investment_id)
+)
+
+
+def fund(session: Session, loan_id: int, amount_cents: int) -> Any | None:
     """Add a commitment to a listed loan in one statement, which also takes the loan's row lock for the
     rest of the transaction: the listing must still be open and must not be over-funded. None when it
     is not (the caller explains why); otherwise the loan's new funded amount and its amount."""
-    return session.execute(
-        update(LOANS)
-        .where(
-            LOANS.c.loan_id == loan_id,
-            LOANS.c.status == "listed",
-            LOANS.c.funded_amount_cents + amount_cents <= LOANS.c.amount_cents,
-        )
-        .values(funded_amount_cents=LOANS.c.funded_amount_cents + amount_cents, updated_at=utcnow())
-        .returning(LOANS.c.funded_amount_cents, LOANS.c.amount_cents, LOANS.c.status)
-    ).first()
+    return _FUND.first(session, {"target_loan": loan_id, "amount": amount_cents, "now": utcnow()})
 
 
 def set_status(session: Session, loan_id: int, status: str, **stamps: Any) -> None:
@@ -122,11 +137,10 @@ def funded_not_issued(session: Session) -> list[int]:
 
 def add_investment(session: Session, *, loan_id: int, investor_id: int, amount_cents: int) -> tuple[int, datetime]:
     now = utcnow()
-    row: Any = session.execute(
-        insert(NOTES)
-        .values(loan_id=loan_id, investor_id=investor_id, amount_cents=amount_cents, created_at=now)
-        .returning(NOTES.c.investment_id)
-    ).scalar_one()
+    row = _ADD_NOTE.scalar(
+        session,
+        {"b_loan_id": loan_id, "b_investor_id": investor_id, "b_amount_cents": amount_cents, "b_created_at": now},
+    )
     return int(row), now
 
 

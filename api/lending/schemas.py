@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -48,8 +47,9 @@ class LoanPublic(BaseModel):
 
     @classmethod
     def from_row(cls, row: Any) -> LoanPublic:
-        """From a loan (ORM object or a row of api.lending.repository.LISTING_COLUMNS)."""
-        return cls(
+        """From a loan (ORM object or a row of api.lending.repository.LISTING_COLUMNS). The values come from
+        the database's own constraints, so they are not validated a second time (a page holds many)."""
+        return cls.model_construct(
             loan_id=row.loan_id,
             borrower_id=row.borrower_id,
             amount=row.amount_cents,
@@ -58,12 +58,12 @@ class LoanPublic(BaseModel):
             purpose=row.purpose,
             status=row.status,
             grade=row.grade,
-            probability_of_default=str((Decimal(row.probability_of_default_ppm) / PPM).quantize(Decimal("0.0001"))),
+            probability_of_default=probability_text(row.probability_of_default_ppm),
             score_reasons=json.loads(row.score_reasons or "[]"),
             funded_amount=row.funded_amount_cents,
             remaining_amount=row.amount_cents - row.funded_amount_cents,
             monthly_payment=row.monthly_payment_cents,
-            created_at=_utc(row.created_at),
+            created_at=_utc(row.created_at) or row.created_at,
             funded_at=_utc(row.funded_at),
             disbursed_at=_utc(row.disbursed_at),
         )
@@ -86,6 +86,12 @@ class InvestmentPublic(BaseModel):
     loan_status: LoanStatus
     loan_funded_amount: Cents
     created_at: datetime
+
+
+def probability_text(ppm: int) -> str:
+    """Parts per million as a probability with four decimals, rounded half up ("0.0457")."""
+    tenths_of_bps = (ppm * 10_000 + PPM // 2) // PPM
+    return f"{tenths_of_bps // 10_000}.{tenths_of_bps % 10_000:04d}"
 
 
 def _utc(moment: datetime | None) -> datetime | None:
