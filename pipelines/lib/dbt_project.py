@@ -44,7 +44,14 @@ def manifest_is_stale(project: DbtProject) -> bool:
 def ensure_manifest(project: DbtProject) -> Path:
     """Run `dbt parse` when the manifest is missing or stale; return its path."""
     if manifest_is_stale(project):
-        env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        from pipelines.lib.resources import WORK_PATH_ENV, Warehouse
+
+        # the same profile the pipeline's runs will see, so their partial parse starts from this one
+        env = {
+            **os.environ,
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+            WORK_PATH_ENV: str(Warehouse().resolved_work_path()),
+        }
         subprocess.run(
             [
                 dbt_executable(),

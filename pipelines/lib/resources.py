@@ -1,26 +1,45 @@
-"""Resources: the API's transactional database (read) and the DuckDB warehouse (write).
+"""Resources: the API's transactional database (read) and the DuckDB warehouse (written privately,
+published as read-only snapshots).
 
 Both default to `api.settings.get_settings()` (env PEERLEND_DATABASE_URL / PEERLEND_WAREHOUSE_PATH),
 resolved when a run uses them, so one code path serves SQLite + a local DuckDB file and PostgreSQL.
+
+Two warehouse files, because DuckDB allows one writing process per file and an open reader in another
+process blocks that writer ("Could not set lock on file"):
+- the WORK file (PEERLEND_WAREHOUSE_WORK_PATH, default `<published>.work.duckdb`, e.g.
+  data/warehouse.work.duckdb): only the pipeline opens it — extract, dbt and the checks;
+- the PUBLISHED file (PEERLEND_WAREHOUSE_PATH, default data/warehouse.duckdb): what dashboards, analysts
+  and the credit-model monitoring open read-only. The pipeline never opens it; it replaces it atomically
+  with a completed copy of the work file (`pipelines.lib.publish`) after a run passed every check.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import duckdb
-import sqlalchemy as sa
 from pydantic import Field
-from sqlalchemy.engine import Connection, make_url
 
 from api.settings import get_settings
+from pipelines.lib.extract import SourceSnapshot, open_snapshot
+from pipelines.lib.publish import PublishResult, publish
+
+WORK_PATH_ENV = "PEERLEND_WAREHOUSE_WORK_PATH"
+
+
+def default_work_path(published: Path) -> Path:
+    configured = os.environ.get(WORK_PATH_ENV)
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return published.with_name(f"{published.stem}.work{published.suffix or '.duckdb'}")
 
 
 class SourceDatabase(dg.ConfigurableResource):
-    """The API's database, read through SQLAlchemy in one consistent snapshot per run."""
+    """The API's database, read through ADBC in one consistent snapshot per run."""
 
     url: str | None = Field(
         default=None, description="SQLAlchemy URL; defaults to api.settings database_url (PEERLEND_DATABASE_URL)."
@@ -29,58 +48,47 @@ class SourceDatabase(dg.ConfigurableResource):
     def resolved_url(self) -> str:
         return self.url or get_settings().database_url
 
-    def _engine(self) -> sa.Engine:
-        url = make_url(self.resolved_url())
-        if url.get_backend_name() == "sqlite":
-            database = url.database
-            if database and database != ":memory:" and not Path(database).exists():
-                # A fresh clone has no database yet: read an empty one instead of creating the file.
-                dg.get_dagster_logger().warning(f"source database {database} does not exist; reading nothing")
-                url = make_url("sqlite://")
-            engine = sa.create_engine(url)
-
-            # pysqlite would run each SELECT in autocommit; an explicit BEGIN gives one read snapshot.
-            @sa.event.listens_for(engine, "connect")
-            def _no_implicit_transactions(dbapi_connection, _record):  # noqa: ANN001
-                dbapi_connection.isolation_level = None
-
-            @sa.event.listens_for(engine, "begin")
-            def _begin(conn: Connection) -> None:
-                conn.exec_driver_sql("BEGIN")
-
-            return engine
-        if url.get_backend_name() == "postgresql":
-            return sa.create_engine(
-                url,
-                isolation_level="REPEATABLE READ",
-                execution_options={"postgresql_readonly": True},
-            )
-        return sa.create_engine(url)
-
     @contextmanager
-    def snapshot(self) -> Iterator[Connection]:
-        """A connection inside one read transaction: every table read through it is one consistent cut."""
-        engine = self._engine()
-        try:
-            with engine.connect() as conn, conn.begin():
-                yield conn
-        finally:
-            engine.dispose()
+    def snapshot(self) -> Iterator[SourceSnapshot | None]:
+        """One read transaction: every table read through it is one consistent cut. None when the SQLite
+        file does not exist yet (nothing to read; it is not created)."""
+        with open_snapshot(self.resolved_url()) as snap:
+            if snap is None:
+                dg.get_dagster_logger().warning(
+                    f"source database {self.resolved_url()} does not exist; reading nothing"
+                )
+            yield snap
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The DuckDB warehouse file. DuckDB allows one writing process: only the pipeline writes."""
+    """The DuckDB warehouse: a private work file the pipeline writes, published as a read-only snapshot."""
 
     path: str | None = Field(
-        default=None, description="DuckDB file; defaults to api.settings warehouse_path (PEERLEND_WAREHOUSE_PATH)."
+        default=None,
+        description="Published DuckDB file readers open; defaults to api.settings warehouse_path "
+        "(PEERLEND_WAREHOUSE_PATH).",
+    )
+    work_path: str | None = Field(
+        default=None,
+        description=f"The pipeline's private work file; defaults to {WORK_PATH_ENV} or <published>.work.duckdb.",
     )
 
     def resolved_path(self) -> Path:
+        """The published snapshot."""
         return Path(self.path or get_settings().warehouse_path).expanduser().resolve()
+
+    def resolved_work_path(self) -> Path:
+        if self.work_path:
+            return Path(self.work_path).expanduser().resolve()
+        if self.path:  # a warehouse named explicitly keeps its work file beside it
+            published = self.resolved_path()
+            return published.with_name(f"{published.stem}.work{published.suffix or '.duckdb'}")
+        return default_work_path(self.resolved_path())
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        path = self.resolved_path()
+        """The WORK file (the pipeline's own): nobody else opens it, so its writer is never blocked."""
+        path = self.resolved_work_path()
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(path), read_only=read_only)
@@ -88,3 +96,6 @@ class Warehouse(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
+
+    def publish(self) -> PublishResult:
+        return publish(self.resolved_work_path(), self.resolved_path())

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import typing
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import dagster as dg
 import duckdb
+import polars as pl
+import pytest
 import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
-from api import clock
 from api.db import tables as t
 from api.db.tables import Base
-from api.domain import bands
-from api.schemas import profiles as profile_schemas
+from api.identity import bands
+from api.identity import schemas as profile_schemas
+from api.kit import clock
 from pipelines.lib.dbt_project import DBT_PROJECT_DIR
 from pipelines.lib.extract import (
     APPEND_ONLY_TABLES,
@@ -26,9 +29,14 @@ from pipelines.lib.extract import (
     RAW_SCHEMA,
     SKIPPED_TABLES,
     Derived,
+    age_band_expr,
+    age_on_expr,
     drop_unlisted,
     extracted_columns,
+    income_band_expr,
     load_table,
+    open_snapshot,
+    primary_key,
     source_tables,
     unclassified,
 )
@@ -77,14 +85,23 @@ def test_definitions_load() -> None:
     # dbt sources are the extract assets: staging depends on raw
     assert dg.AssetKey(["raw", "loans"]) in graph.get(dg.AssetKey(["staging", "stg_loans"])).parent_keys
     groups = {graph.get(k).group_name for k in graph.get_all_asset_keys() if graph.get(k).is_materializable}
-    assert groups == {"raw", "staging", "intermediate", "marts"}
+    assert {"raw", "staging", "intermediate", "marts", "snapshots"} <= groups
 
     job = defs.resolve_job_def("warehouse_job")
     assert job.executor_def.name == dg.in_process_executor.name
     schedule = defs.resolve_schedule_def("warehouse_schedule")
     assert schedule.job_name == "warehouse_job"
     check_names = {k.name for k in graph.asset_check_keys}
-    assert {"matches_source", "ledger_balanced", "reconciles_with_source_ledger"} <= check_names
+    assert {
+        "matches_source",
+        "ledger_balanced",
+        "balances_match_postings",
+        "reconciles_with_source_ledger",
+        "balances_match_source",
+    } <= check_names
+    sensor = defs.resolve_sensor_def("warehouse_freshness_sensor")
+    assert sensor.job_name == "warehouse_job"
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
 
 
 def _warehouse_names(table: str) -> list[str]:
@@ -136,7 +153,8 @@ def test_allow_list_check_catches_a_new_table_or_column() -> None:
 
 def test_secrets_and_personal_data_are_not_extracted() -> None:
     assert {"idempotency_keys", "email_tokens", "auth_sessions", "refresh_tokens", "audit_log"} <= set(SKIPPED_TABLES)
-    assert {"email", "password_hash", "failed_login_count", "locked_until"} <= set(EXCLUDED_COLUMNS["users"])
+    assert {"email", "password_hash", "password_changed_at"} <= set(EXCLUDED_COLUMNS["users"])
+    assert "login_throttles" in SKIPPED_TABLES
     assert _warehouse_names("user_profiles") == PROFILE_WAREHOUSE_COLUMNS
     masked = {e.source: e for e in EXTRACT["user_profiles"] if isinstance(e, Derived)}
     assert set(masked) == {"date_of_birth", "annual_income_cents"}
@@ -147,9 +165,11 @@ def test_secrets_and_personal_data_are_not_extracted() -> None:
     assert "user_profiles" in MUTABLE_TABLES
 
 
-def test_profiles_are_masked_on_extraction() -> None:
-    """raw.user_profiles holds the bands of api.domain.bands, with the age as of the extraction date."""
-    engine = sa.create_engine("sqlite://")
+def test_profiles_are_masked_on_extraction(tmp_path: Path) -> None:
+    """raw.user_profiles holds the bands of api.identity.bands, with the age as of the extraction date; a new
+    extraction day re-bands every profile (the upsert rewrites only those whose band changed)."""
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    engine = sa.create_engine(url)
     Base.metadata.create_all(engine)
     day = datetime(2026, 1, 1, tzinfo=UTC)
     with Session(engine) as s, s.begin():
@@ -169,16 +189,19 @@ def test_profiles_are_masked_on_extraction() -> None:
                 t.UserProfile(user_id=2, country="CA", updated_at=day),
             ]
         )
+    engine.dispose()
     duck = duckdb.connect()
     try:
         rows = {}
-        for today, expected_age_band in (
-            (datetime(2025, 7, 14, tzinfo=UTC), "18-24"),
-            (datetime(2025, 7, 15, tzinfo=UTC), "25-34"),
+        for today, expected_age_band, rewritten in (
+            (datetime(2025, 7, 14, tzinfo=UTC), "18-24", 2),
+            (datetime(2025, 7, 14, 18, tzinfo=UTC), "18-24", 0),  # same day: the watermark window, nothing new
+            (datetime(2025, 7, 15, tzinfo=UTC), "25-34", 1),  # her birthday: only her row changes
         ):
-            with clock.frozen_at(today), engine.connect() as conn:
-                result = load_table(conn, duck, Base.metadata.tables["user_profiles"])
-            assert result.mode == "full_refresh" and result.matches_source and result.warehouse_rows == 2
+            with clock.frozen_at(today), open_snapshot(url) as snap:
+                result = load_table(snap, duck, Base.metadata.tables["user_profiles"])
+            assert result.matches_source and result.warehouse_rows == 2
+            assert result.rows_inserted + result.rows_updated == rewritten
             columns = [r[0] for r in duck.execute(f"describe {RAW_SCHEMA}.user_profiles").fetchall()]
             assert columns == PROFILE_WAREHOUSE_COLUMNS
             rows = {
@@ -201,7 +224,95 @@ def test_profiles_are_masked_on_extraction() -> None:
         assert drop_unlisted(duck) == []
     finally:
         duck.close()
-        engine.dispose()
+
+
+def test_polars_bands_equal_the_api_on_every_boundary() -> None:
+    """The vectorised bands (pipelines.lib.extract) are api.identity.bands on every floor, one below and one
+    above, for ages (including 29 February birthdays, on leap and common years) and incomes."""
+    incomes = sorted(
+        {v for floor, _ in bands.INCOME_BANDS_CENTS for v in (floor - 1, floor, floor + 1) if v >= 0} | {0, 1, 10**12}
+    )
+    got = pl.select(income_band_expr(pl.Series(incomes, dtype=pl.Int64))).to_series().to_list()
+    assert got == [bands.income_band(v) for v in incomes]
+    assert pl.select(income_band_expr(pl.Series([None], dtype=pl.Int64))).item() is None
+
+    days = [
+        date(2024, 2, 28),
+        date(2024, 2, 29),
+        date(2024, 3, 1),
+        date(2025, 2, 28),
+        date(2025, 3, 1),
+        date(2026, 7, 15),
+    ]
+    births = []
+    for on in days:
+        for floor, _ in bands.AGE_BANDS:
+            for years in (floor - 1, floor, floor + 1):
+                if 0 <= years < on.year - 1:
+                    for born in (
+                        on.replace(year=on.year - years)
+                        if not (on.month == 2 and on.day == 29)
+                        else date(on.year - years, 2, 28),
+                        date(on.year - years, 2, 28),
+                        date(on.year - years, 3, 1),
+                        date(on.year - years - 1, 12, 31),
+                        date(on.year - years, 1, 1),
+                    ):
+                        births.append(born)
+        births += [date(2000, 2, 29), date(1960, 2, 29)]
+        series = pl.Series(births, dtype=pl.Date)
+        ages = pl.select(age_on_expr(series, on)).to_series().to_list()
+        assert ages == [bands.age_on(b, on) for b in births], on
+        labels = pl.select(age_band_expr(series, on)).to_series().to_list()
+        assert labels == [bands.age_band(bands.age_on(b, on)) for b in births], on
+        births = []
+
+
+def test_a_crashed_extraction_resumes_without_duplicates_and_equals_a_full_refresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every table loads in its own transaction from marks read from the data: a run that dies half-way
+    leaves whole tables, the rerun completes them without duplicating a row, and the result is what a full
+    refresh reads, relation for relation."""
+    from pipelines.lib import extract
+    from tests.pipelines.conftest import add_second_month_to, build_story
+
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    story = build_story(url, tmp_path)
+    tables = list(source_tables().values())
+    resumed, fresh = duckdb.connect(str(tmp_path / "resumed.duckdb")), duckdb.connect()
+    try:
+        with open_snapshot(url) as snap:
+            for table in tables[:5]:
+                load_table(snap, resumed, table)
+            real = extract._to_frame
+
+            def killed(*args: object, **kwargs: object) -> pl.DataFrame:
+                real(*args, **kwargs)  # type: ignore[arg-type]
+                raise RuntimeError("killed half-way through a table")
+
+            monkeypatch.setattr(extract, "_to_frame", killed)
+            with pytest.raises(RuntimeError):
+                load_table(snap, resumed, tables[5])
+            monkeypatch.undo()
+        add_second_month_to(story)  # and the source moves on before the rerun
+        with open_snapshot(url) as snap:
+            results = [load_table(snap, resumed, table) for table in tables]
+            refreshed = [load_table(snap, fresh, table, full_refresh=True) for table in tables]
+        assert all(r.matches_source for r in results + refreshed)
+        for table in tables:
+            pk = primary_key(table).name
+            assert not resumed.execute(
+                f'select "{pk}" from raw."{table.name}" group by 1 having count(*) > 1'
+            ).fetchall()
+            order = f'order by "{pk}"'
+            assert (
+                resumed.execute(f'select * from raw."{table.name}" {order}').fetchall()
+                == fresh.execute(f'select * from raw."{table.name}" {order}').fetchall()
+            ), table.name
+    finally:
+        resumed.close()
+        fresh.close()
 
 
 def _accepted_values(yml: dict, model: str, column: str) -> list[str]:
@@ -212,7 +323,7 @@ def _accepted_values(yml: dict, model: str, column: str) -> list[str]:
 
 
 def test_dbt_accepted_values_follow_the_api() -> None:
-    """The bands and answers dbt accepts are the API's own (api.domain.bands, api.schemas.profiles)."""
+    """The bands and answers dbt accepts are the API's own (api.identity.bands, api.schemas.profiles)."""
     staging = yaml.safe_load((DBT_PROJECT_DIR / "models/staging/_staging.yml").read_text())
     marts = yaml.safe_load((DBT_PROJECT_DIR / "models/marts/_marts.yml").read_text())
     age_bands = [label for _, label in bands.AGE_BANDS]

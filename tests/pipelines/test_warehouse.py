@@ -1,7 +1,10 @@
-"""End to end: the story's SQLite database -> raw (incremental) -> dbt marts, with every check.
+"""End to end: the story's SQLite database (built through the API) -> raw (incremental) -> dbt -> the
+published snapshot, with every check.
 
-One test drives both runs so that pytest-xdist never runs the (~25 s) pipeline twice in parallel
-workers on the same warehouse."""
+One test drives the runs in order (first load; a month later, incremental, with an analyst's read-only
+session held open on the published file; a rerun with no change) so pytest-xdist never runs the pipeline
+twice in parallel on the same warehouse. Expected money figures come from the API's own domain functions
+(api.payments.schedule.amortize, api.payments.split.split_pro_rata) through the Story helpers."""
 
 from __future__ import annotations
 
@@ -14,9 +17,12 @@ from typing import Any
 import dagster as dg
 import duckdb
 import pytest
+import sqlalchemy as sa
 
-from api import clock
+from api.kit import clock
+from api.payments.schedule import installment_state, is_past_due
 from api.settings import get_settings
+from pipelines.lib.resources import default_work_path
 
 # Column names no warehouse relation may have (all schemas). Multi-word patterns match anywhere in the
 # name; single words match a whole `_`-separated part, so `ip` flags `client_ip` but not `principal`.
@@ -37,12 +43,28 @@ FORBIDDEN_COLUMN_PATTERNS = (
     "city",
     "locked_until",
     "failed_login",
+    "throttle",
 )
 
 INVESTOR_COLUMNS = (
     "cash_cents, committed_cents, outstanding_principal_cents, principal_received_cents, "
     "interest_received_cents, total_invested_cents, portfolio_value_cents, notes_count, loans_count"
 )
+RAW_TABLES = {
+    "users",
+    "investors",
+    "loans",
+    "investments",
+    "installments",
+    "payments",
+    "payment_distributions",
+    "cash_transfers",
+    "ledger_accounts",
+    "ledger_transactions",
+    "ledger_entries",
+    "notifications",
+    "user_profiles",
+}
 
 
 def _materialize_all(today: datetime) -> dg.ExecuteInProcessResult:
@@ -57,11 +79,16 @@ def _materialize_all(today: datetime) -> dg.ExecuteInProcessResult:
             resources=defs.resources,
             instance=instance,
             raise_on_error=False,
+            selection=dg.AssetSelection.all() - dg.AssetSelection.groups("credit_model"),
         )
 
 
-def _query(sql: str) -> list[tuple]:
-    con = duckdb.connect(str(get_settings().warehouse_path), read_only=True)
+def published() -> Path:
+    return get_settings().warehouse_path
+
+
+def _query(sql: str, path: Path | None = None) -> list[tuple]:
+    con = duckdb.connect(str(path or published()), read_only=True)
     try:
         return con.execute(sql).fetchall()
     finally:
@@ -76,6 +103,26 @@ def _loaded(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, object]]:
     return out
 
 
+def relation_fingerprints(path: Path) -> dict[str, str]:
+    """An md5 of every relation's full content (rows in a total order), per relation."""
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        relations = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema not in ('information_schema', 'pg_catalog') order by 1, 2"
+        ).fetchall()
+        out = {}
+        for schema, name in relations:
+            ((digest,),) = con.execute(
+                f"select md5(coalesce(string_agg(cast(r as varchar), chr(10) order by cast(r as varchar)), '')) "
+                f'from (select * from "{schema}"."{name}") as r'
+            ).fetchall()
+            out[f"{schema}.{name}"] = digest
+        return out
+    finally:
+        con.close()
+
+
 def _forbidden(column: str) -> bool:
     name = column.lower()
     parts = set(re.split(r"[^a-z0-9]+", name))
@@ -88,7 +135,8 @@ def _personal_values(profiles: list[dict[str, Any]]) -> list[str]:
         v
         for p in profiles
         for k, v in p.items()
-        if isinstance(v, str) and k not in ("country", "employment_status", "housing", "risk_preference")
+        if isinstance(v, str)
+        and k not in ("country", "employment_status", "housing", "risk_preference", "annual_income")
     ]
     # the surname alone too (first names can coincide with usernames, which are not personal data here)
     values += [p["legal_name"].split()[-1] for p in profiles]
@@ -99,17 +147,17 @@ def _personal_values(profiles: list[dict[str, Any]]) -> list[str]:
     return values
 
 
-def _assert_no_personal_data(story: Any) -> None:
+def _assert_no_personal_data(story: Any, path: Path) -> None:
     """No warehouse column is named like personal data or a secret, and no personal value of the story
     (names, birthdays, address, phone, employer, email) is in any VARCHAR, DATE or TIMESTAMP value."""
-    con = duckdb.connect(str(get_settings().warehouse_path), read_only=True)
+    con = duckdb.connect(str(path), read_only=True)
     try:
         columns = con.execute(
             "select table_schema, table_name, column_name, data_type from information_schema.columns "
             "where table_schema not in ('information_schema', 'pg_catalog')"
         ).fetchall()
         schemas = {c[0] for c in columns}
-        assert {"raw", "staging", "intermediate", "marts"} <= schemas
+        assert {"raw", "staging", "intermediate", "marts", "snapshots"} <= schemas
         assert not [f"{s}.{t}.{c}" for s, t, c, _ in columns if _forbidden(c)]
         assert not {t for s, t, _, _ in columns if s == "raw"} & {
             "idempotency_keys",
@@ -117,6 +165,7 @@ def _assert_no_personal_data(story: Any) -> None:
             "auth_sessions",
             "refresh_tokens",
             "audit_log",
+            "login_throttles",
         }
 
         profiles = list(story.profiles.values())
@@ -151,40 +200,53 @@ def _assert_all_checks_passed(result: dg.ExecuteInProcessResult) -> None:
     failed = [(e.asset_key.to_user_string(), e.check_name, e.metadata) for e in evaluations if not e.passed]
     assert not failed
     names = {e.check_name for e in evaluations}
-    assert {"matches_source", "ledger_balanced", "reconciles_with_source_ledger"} <= names
-    # dbt tests arrive as checks too (unique/not_null/relationships/accepted_values/contracted marts)
+    assert {
+        "matches_source",
+        "ledger_balanced",
+        "balances_match_postings",
+        "reconciles_with_source_ledger",
+        "balances_match_source",
+        "assert_account_balances_equal_postings",
+        "assert_note_cash_flows_match_distributions",
+    } <= names
+    # dbt tests arrive as checks (unique/relationships/accepted_values/singular), never as observations
     assert len(evaluations) > 150
+    observations = [e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"]
+    assert not observations, [e.message for e in observations][:5]
 
 
-def test_pipeline_builds_marts_and_loads_incrementally(
-    pipeline_env: tuple[Path, Any], add_second_month: Callable[[Any], None]
+def _source_counts(url: str) -> dict[str, int]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {t: int(conn.execute(sa.text(f"select count(*) from {t}")).scalar_one()) for t in RAW_TABLES}
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def first_run(pipeline_env: tuple[Path, Any]) -> dg.ExecuteInProcessResult:
+    """The first pipeline run, on the day before the borrower (born 1991-07-15) turns 35."""
+    return _materialize_all(datetime(2026, 7, 14, 12, tzinfo=UTC))
+
+
+def test_pipeline_builds_marts_loads_incrementally_and_publishes(
+    pipeline_env: tuple[Path, Any], first_run: dg.ExecuteInProcessResult, add_second_month: Callable[[Any], None]
 ) -> None:
     root, story = pipeline_env
-    assert get_settings().warehouse_path == root / "warehouse.duckdb"
+    assert published() == root / "warehouse.duckdb"
+    work = default_work_path(published())
+    assert work == root / "warehouse.work.duckdb"
+    schedule = story.schedule()
+    first_shares = story.note_shares(1)
 
     # ---- first run: everything from scratch
-    # the day before the borrower (born 1991-07-15) turns 35
-    first = _materialize_all(datetime(2026, 7, 14, 12, tzinfo=UTC))
+    first = first_run
     _assert_all_checks_passed(first)
     loaded = _loaded(first)
-    assert set(loaded) == {
-        "users",
-        "investors",
-        "loans",
-        "investments",
-        "installments",
-        "payments",
-        "payment_distributions",
-        "cash_transfers",
-        "ledger_accounts",
-        "ledger_transactions",
-        "ledger_entries",
-        "notifications",
-        "user_profiles",
-    }
-    assert loaded["ledger_entries"]["load_mode"] == "incremental"
-    assert loaded["user_profiles"]["load_mode"] == "full_refresh"
-    assert loaded["loans"]["load_mode"] == "full_refresh"
+    assert set(loaded) == RAW_TABLES
+    assert {v["load_mode"] for v in loaded.values()} == {"incremental"}
+    assert published().exists() and work.exists()
 
     # personal data stays in the source
     users_columns = {
@@ -193,9 +255,9 @@ def test_pipeline_builds_marts_and_loads_incrementally(
             "select column_name from information_schema.columns where table_schema = 'raw' and table_name = 'users'"
         )
     }
-    assert users_columns == {"user_id", "username", "role", "verified_at", "created_at"}
+    assert users_columns == {"user_id", "username", "role", "verified_at", "created_at", "updated_at"}
     assert not _query("select * from information_schema.tables where table_name = 'idempotency_keys'")
-    _assert_no_personal_data(story)
+    _assert_no_personal_data(story, published())
     dim_columns = [r[0] for r in _query("describe marts.dim_borrowers")]
     assert dim_columns == [
         "borrower_id",
@@ -214,156 +276,270 @@ def test_pipeline_builds_marts_and_loads_incrementally(
     }
     assert {k: tuple(str(v) for v in row) for k, row in borrowers.items()} == {
         story.borrower_id: ("bella", "25-34", "50k-75k", "employed", "rent", "US", "2", "500000", "5000.00"),
-        story.profileless_borrower_id: ("bo", "unknown", "unknown", "None", "None", "None", "0", "0", "0.00"),
+        story.profileless_borrower_id: ("bob", "unknown", "unknown", "None", "None", "None", "0", "0", "0.00"),
     }
     profiles = dict(_query("select user_id, age_band || ' / ' || income_band from staging.stg_user_profiles"))
     assert sorted(profiles.values()) == ["25-34 / 50k-75k", "65+ / 150k+"]
 
     inv1, inv2 = story.investor_ids
+    (p1, i1), (p2, i2) = first_shares
+    assert p1 + p2 == schedule[0].principal_cents and i1 + i2 == schedule[0].interest_cents
     portfolios = {
         r[0]: r[1:]
         for r in _query(f"select investor_id, {INVESTOR_COLUMNS} from marts.fct_investor_portfolios order by 1")
     }
-    # ivan: deposited 4,000.00, 3,000.00 into loan 1 (60 %); got 76.27 principal + 15.00 interest back
-    assert portfolios[inv1] == (109_127, 0, 292_373, 7_627, 1_500, 300_000, 401_500, 1, 1)
+    # ivan: deposited 4,000.00, 3,000.00 into loan 1 (60 %), got his share of installment 1 back
+    ivan_cash = 400_000 - 300_000 + p1 + i1
+    assert portfolios[inv1] == (ivan_cash, 0, 300_000 - p1, p1, i1, 300_000, ivan_cash + 300_000 - p1, 1, 1)
     # iris: deposited 3,000.00, 2,000.00 into loan 1 (40 %), 500.00 committed to the listed loan 2
-    assert portfolios[inv2] == (56_084, 50_000, 194_916, 5_084, 1_000, 250_000, 301_000, 2, 2)
-    (dollars,) = _query(f"select portfolio_value, cash from marts.fct_investor_portfolios where investor_id = {inv1}")
-    assert [str(v) for v in dollars] == ["4015.00", "1091.27"]
+    iris_cash = 300_000 - 200_000 - 50_000 + p2 + i2
+    assert portfolios[inv2] == (
+        iris_cash,
+        50_000,
+        200_000 - p2,
+        p2,
+        i2,
+        250_000,
+        iris_cash + 50_000 + 200_000 - p2,
+        2,
+        2,
+    )
 
     loan = _query(
         "select status, interest_rate, amount_cents, funded_amount_cents, monthly_payment_cents, "
         "principal_repaid_cents, interest_paid_cents, outstanding_principal_cents, payments_count, "
-        f"next_due_date from marts.fct_borrower_loans where loan_id = {story.loan_id}"
+        f"next_due_date, days_past_due from marts.fct_borrower_loans where loan_id = {story.loan_id}"
     )[0]
     assert [str(v) for v in loan] == [
         "active",
         "6.00",
         "500000",
         "500000",
-        "15211",
-        "12711",
-        "2500",
-        "487289",
+        str(schedule[0].payment_cents),
+        str(schedule[0].principal_cents),
+        str(schedule[0].interest_cents),
+        str(500_000 - schedule[0].principal_cents),
         "1",
-        "2026-05-04",
+        str(schedule[1].due_date),
+        # as of 2026-07-14 installments 2-4 (due 05-03, 06-03, 07-03) are unpaid: 72 days late
+        str((date(2026, 7, 14) - schedule[1].due_date).days),
     ]
 
-    schedule = _query(
-        "select count(*), sum(principal_cents), count(*) filter (where is_paid) from marts.fct_loan_schedule "
-        f"where loan_id = {story.loan_id}"
-    )[0]
-    assert schedule == (36, 500_000, 1)
+    rows = _query(
+        "select installment_number, due_date, principal_cents, interest_cents, balance_after_cents "
+        f"from marts.fct_loan_schedule where loan_id = {story.loan_id} order by 1"
+    )
+    assert rows == [
+        (p.number, p.due_date, p.principal_cents, p.interest_cents, p.balance_after_cents) for p in schedule
+    ]
 
     notes = _query(
         "select investment_id, outstanding_principal_cents, interest_received_cents "
         "from marts.fct_investor_notes order by 1"
     )
-    assert [n[1:] for n in notes] == [(292_373, 1_500), (194_916, 1_000), (0, 0)]
+    assert [n[1:] for n in notes] == [(300_000 - p1, i1), (200_000 - p2, i2), (0, 0)]
+    flows = _query("select investment_id, principal_cents, interest_cents from marts.fct_note_cash_flows order by 1")
+    assert flows == [(story.investment_ids[0], p1, i1), (story.investment_ids[1], p2, i2)]
 
     kpis = _query(
         "select count(*), min(activity_date)::varchar, max(activity_date)::varchar, "
         "sum(originations_cents), sum(deposits_cents), sum(repayments_cents), sum(loans_listed), "
         "sum(loans_funded) from marts.fct_platform_kpis_daily"
     )[0]
-    assert kpis == (35, "2026-03-01", "2026-04-04", 500_000, 700_000, 15_211, 2, 1)
-    (last_day,) = _query(
-        "select outstanding_principal_cents, cumulative_originations_cents "
-        "from marts.fct_platform_kpis_daily order by activity_date desc limit 1"
+    assert kpis == (34, "2026-03-01", "2026-04-03", 500_000, 700_000, schedule[0].payment_cents, 2, 1)
+    monthly = _query(
+        "select month_date::varchar, originations_count, originations_cents, outstanding_principal_cents "
+        "from marts.fct_platform_kpis_monthly order by 1"
     )
-    assert last_day == (487_289, 500_000)
+    assert monthly[0] == ("2026-03-01", 1, 500_000, 500_000)
+    assert monthly[-1][0] == "2026-07-01" and len(monthly) == 5
+    states = _query("select month_date::varchar, loan_state, loans_count from marts.fct_loan_states_monthly order by 1")
+    assert states == [
+        ("2026-03-01", "current", 1),
+        ("2026-04-01", "current", 1),  # paid on the due date (04-03): on time
+        ("2026-05-01", "dpd_1_30", 1),  # 05-03 unpaid at 05-31: 28 days
+        ("2026-06-01", "dpd_31_60", 1),
+        ("2026-07-01", "dpd_61_90", 1),
+    ]
+    history = _query(
+        f"select previous_status, status from marts.fct_loan_status_history where loan_id = {story.loan_id} "
+        "order by entered_at, status desc"
+    )
+    assert history == [(None, "listed"), ("listed", "funded"), ("funded", "active")]
+    assert _query("select count(*) from snapshots.snp_loans")[0][0] == 2
 
-    # ---- second run: a month later; only the new rows of append-only tables are loaded
-    before = dict(
-        _query(
-            "select 'ledger_entries', count(*) from raw.ledger_entries union all "
-            "select 'payments', count(*) from raw.payments"
-        )
-    )
+    # ---- second run: a month later, with an analyst's read-only session open on the published file
+    before = _source_counts(story.url)
     add_second_month(story)
-    # the borrower's birthday: she is 35 now, and reported a raise (mutable profiles are re-read whole)
-    second = _materialize_all(datetime(2026, 7, 15, 12, tzinfo=UTC))
-    _assert_all_checks_passed(second)
+    after = _source_counts(story.url)
+    analyst = duckdb.connect(str(published()), read_only=True)
+    try:
+        old_payments = analyst.execute("select count(*) from marts.fct_borrower_loans").fetchall()
+        # the borrower's birthday: she is 35 now, and reported a raise (re-banded, upserted)
+        second = _materialize_all(datetime(2026, 7, 15, 12, tzinfo=UTC))
+        _assert_all_checks_passed(second)
+        # the open session still reads its consistent, older snapshot
+        assert analyst.execute("select count(*) from marts.fct_borrower_loans").fetchall() == old_payments
+        (old_paid,) = analyst.execute(
+            f"select payments_count from marts.fct_borrower_loans where loan_id = {story.loan_id}"
+        ).fetchall()[0]
+        assert old_paid == 1
+    finally:
+        analyst.close()
+    # the next open sees the new snapshot
+    assert _query(f"select payments_count from marts.fct_borrower_loans where loan_id = {story.loan_id}") == [(2,)]
+
     loaded = _loaded(second)
-    new_rows = {
-        "ledger_transactions": 3,
-        "ledger_entries": 2 + 9 + 2,
-        "payments": 1,
-        "payment_distributions": 2,
-        "cash_transfers": 1,
-        "notifications": 1,
-        "investments": 0,
-    }
-    for table, n in new_rows.items():
-        assert loaded[table]["rows_inserted"] == n, table
-        # the lookback window re-reads recent ids but never more than the table holds
-        assert loaded[table]["rows_read"] <= loaded[table]["row_count"]
-    assert _query("select count(*) from raw.ledger_entries")[0][0] == before["ledger_entries"] + 13
-    assert _query("select count(*) from raw.payments")[0][0] == before["payments"] + 1
+    for table in RAW_TABLES:
+        new_rows = after[table] - before[table]
+        assert loaded[table]["rows_inserted"] == new_rows, table
+        assert loaded[table]["row_count"] == after[table], table
+        # the safety window re-reads recent rows but never more than the table holds
+        assert loaded[table]["rows_read"] <= loaded[table]["row_count"], table
+    assert loaded["payments"]["rows_inserted"] == 1
+    assert loaded["installments"]["rows_updated"] == 1  # installment 2 is now paid
+    assert loaded["user_profiles"]["rows_updated"] == 1  # bella's raise and birthday; ivan's bands unchanged
     assert not _query("select entry_id from raw.ledger_entries group by entry_id having count(*) > 1")
-    # mutable tables are replaced: installment 2 is now paid
     assert (
-        _query(f"select count(*) filter (where is_paid) from marts.fct_loan_schedule where loan_id = {story.loan_id}")[
-            0
-        ][0]
-        == 2
+        _query(f"select count(*) from marts.fct_loan_schedule where is_paid and loan_id = {story.loan_id}")[0][0] == 2
     )
 
+    (p1b, i1b), (p2b, i2b) = story.note_shares(2)
     portfolios = {
         r[0]: r[1:]
         for r in _query(f"select investor_id, {INVESTOR_COLUMNS} from marts.fct_investor_portfolios order by 1")
     }
-    assert portfolios[inv1] == (128_254, 0, 284_708, 15_292, 2_962, 300_000, 412_962, 1, 1)
-    assert portfolios[inv2] == (62_168, 50_000, 189_806, 10_194, 1_974, 250_000, 301_974, 2, 2)
+    ivan_cash += p1b + i1b + 10_000
+    assert portfolios[inv1][:5] == (ivan_cash, 0, 300_000 - p1 - p1b, p1 + p1b, i1 + i1b)
+    assert portfolios[inv2][:5] == (iris_cash + p2b + i2b, 50_000, 200_000 - p2 - p2b, p2 + p2b, i2 + i2b)
     (outstanding,) = _query(
         f"select outstanding_principal_cents from marts.fct_borrower_loans where loan_id = {story.loan_id}"
     )[0]
-    assert outstanding == 474_514
+    assert outstanding == 500_000 - schedule[0].principal_cents - schedule[1].principal_cents
     assert _query(f"select age_band, income_band from marts.dim_borrowers where borrower_id = {story.borrower_id}") == [
         ("35-44", "75k-100k")
     ]
-    _assert_no_personal_data(story)
+    _assert_no_personal_data(story, published())
+
+    # ---- third run: nothing changed: nothing is written, every relation stays byte-identical
+    fingerprints = relation_fingerprints(published())
+    work_fingerprints = relation_fingerprints(work)
+    third = _materialize_all(datetime(2026, 7, 15, 13, tzinfo=UTC))
+    _assert_all_checks_passed(third)
+    assert relation_fingerprints(work) == work_fingerprints
+    assert all(v["rows_inserted"] == 0 and v["rows_updated"] == 0 for v in _loaded(third).values())
+    assert relation_fingerprints(published()) == fingerprints
+    assert len(fingerprints) > 50
 
 
-@pytest.mark.parametrize("bad_entry_cents", [1])
-def test_reconciliation_detects_an_unbalanced_source(pipeline_env: tuple[Path, Any], bad_entry_cents: int) -> None:
-    """The source-side reading behind `reconciles_with_source_ledger` flags a transaction that does not balance."""
-    import sqlalchemy as sa
-    from sqlalchemy.orm import Session
+def test_installment_state_matches_the_api_on_every_installment(
+    pipeline_env: tuple[Path, Any], first_run: dg.ExecuteInProcessResult
+) -> None:
+    """dbt's installment state and lateness are the API's functions (api/payments/schedule.py), row by row,
+    including on and around the due date (the old model called an installment paid on its due date late)."""
+    root, _ = pipeline_env
+    rows = _query(
+        "select loan_id, installment_number, due_date, principal_cents + interest_cents, "
+        "paid_principal_cents + paid_interest_cents, installment_state, is_past_due, days_past_due "
+        "from marts.fct_loan_schedule"
+    )
+    assert len(rows) == 36
+    (as_of,) = _query("select max(observed_date) from intermediate.int_loan_month_states")[0]
+    for loan_id, number, due, due_cents, paid_cents, state, late, days in rows:
+        assert state == installment_state(due_cents, paid_cents), (loan_id, number)
+        assert late == is_past_due(due, as_of, due_cents, paid_cents), (loan_id, number)
+        assert days == ((as_of - due).days if late else 0)
 
-    from api.db import tables as t
-    from pipelines.lib.reconcile import read_source_ledger
+
+def test_descriptions_are_persisted_as_comments(
+    pipeline_env: tuple[Path, Any], first_run: dg.ExecuteInProcessResult
+) -> None:
+    """persist_docs: every model and mart column an analyst reads carries its dbt description in DuckDB."""
+    rows = _query(
+        "select schema_name, table_name, comment from duckdb_tables() where schema_name in ('marts', 'intermediate', "
+        "'snapshots') union all select schema_name, view_name, comment from duckdb_views() "
+        "where schema_name in ('marts', 'staging', 'intermediate')"
+    )
+    assert len(rows) > 30
+    assert [f"{s}.{t}" for s, t, c in rows if not c] == []
+    columns = _query(
+        "select schema_name, table_name, column_name, comment from duckdb_columns() "
+        "where schema_name in ('marts', 'staging', 'intermediate')"
+    )
+    assert len(columns) > 300
+    assert [f"{s}.{t}.{c}" for s, t, c, comment in columns if not comment] == []
+
+
+def test_dbt_unit_tests_pass(pipeline_env: tuple[Path, Any], first_run: dg.ExecuteInProcessResult) -> None:
+    """The dbt unit tests (hand-made inputs, with late and charged-off loans for the marts that servicing will
+    feed) pass; the pipeline's own builds skip them."""
+    import os
+    import shutil
+    import subprocess
+
+    from pipelines.lib.dbt_project import DBT_PROJECT_DIR, dbt_executable
+
+    root, _ = pipeline_env
+    # unit tests read the columns of the relations they mock: run them on a copy of the built warehouse
+    scratch = root / "unit_tests.duckdb"
+    shutil.copyfile(default_work_path(published()), scratch)
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PEERLEND_WAREHOUSE_WORK_PATH": str(scratch)}
+    done = subprocess.run(
+        [dbt_executable(), "test", "--select", "test_type:unit", "--target-path", str(root / "dbt_unit_target")],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-4000:]
+    passed = re.search(r"PASS=(\d+)", done.stdout)
+    assert passed and int(passed.group(1)) >= 12
+
+
+@pytest.mark.parametrize("bad_cents", [1])
+def test_reconciliation_detects_a_difference_of_one_cent(
+    pipeline_env: tuple[Path, Any], first_run: dg.ExecuteInProcessResult, bad_cents: int
+) -> None:
+    """The reconciliation behind `balances_match_source` / `reconciles_with_source_ledger` flags a source
+    whose account balance is one cent off what the warehouse holds."""
+    import shutil
+
+    from pipelines.lib.extract import open_snapshot
+    from pipelines.lib.reconcile import reconcile
 
     root, story = pipeline_env
-    url = f"sqlite:///{root / 'broken.db'}"
-    engine = sa.create_engine(url)
-    t.Base.metadata.create_all(engine)
-    with Session(engine) as s, s.begin():
-        s.add(t.LedgerAccount(account_id=1, code="investor_cash:9", account_type="investor_cash", investor_id=None))
-        s.add(t.LedgerTransaction(transaction_id=1, kind="deposit", description="broken"))
-        s.add(t.LedgerEntry(entry_id=1, transaction_id=1, account_id=1, amount_cents=-bad_entry_cents))
-    with engine.connect() as conn:
-        ledger = read_source_ledger(conn, max_entry_id=1)
+    broken = root / "broken.db"
+    shutil.copyfile(root / "peerlend.db", broken)
+    engine = sa.create_engine(f"sqlite:///{broken}")
+    with engine.begin() as conn:
+        (account_id, investor_id) = conn.execute(
+            sa.text("select account_id, owner_id from ledger_accounts where account_type = 'investor_cash' limit 1")
+        ).one()
+        conn.execute(
+            sa.text("update ledger_accounts set balance_cents = balance_cents - :d where account_id = :a"),
+            {"d": bad_cents, "a": account_id},
+        )
     engine.dispose()
-    assert ledger.total_cents == -bad_entry_cents
-    assert ledger.unbalanced_transactions == [1]
-    assert ledger.investor_balances == {
-        9: {
-            "cash_cents": bad_entry_cents,
-            "committed_cents": 0,
-            "outstanding_principal_cents": 0,
-            "interest_received_cents": 0,
-        }
-    }
+    work = default_work_path(published())
+    with open_snapshot(story.url) as good, duckdb.connect(str(work), read_only=True) as duck:
+        ok = reconcile(good, duck)
+    assert ok.ledger_passed and ok.investors_passed, (ok.account_mismatches, ok.investor_mismatches)
+    with open_snapshot(f"sqlite:///{broken}") as snap, duckdb.connect(str(work), read_only=True) as duck:
+        result = reconcile(snap, duck)
+    assert not result.ledger_passed and not result.investors_passed
+    assert [m["account_id"] for m in result.account_mismatches] == [account_id]
+    assert result.source_total_cents == -bad_cents
+    (mismatch,) = result.investor_mismatches
+    assert mismatch["investor_id"] == investor_id
+    assert mismatch["source"]["cash_cents"] == mismatch["warehouse"]["cash_cents"] + bad_cents
 
 
 @pytest.mark.postgres
-def test_extract_reads_postgres(tmp_path: Path, story_builder: Callable[[str], Any]) -> None:
+def test_extract_reads_postgres(tmp_path: Path, story_builder: Callable[[str, Path], Any]) -> None:
     """The same extract code reads PostgreSQL (REPEATABLE READ snapshot, timestamptz -> naive UTC)."""
     import os
     import uuid
 
-    import sqlalchemy as sa
     from sqlalchemy.engine import make_url
 
     from pipelines.defs.raw.assets import raw_tables
@@ -378,17 +554,21 @@ def test_extract_reads_postgres(tmp_path: Path, story_builder: Callable[[str], A
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
         url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-        story = story_builder(url)
-        warehouse_path = tmp_path / "pg_warehouse.duckdb"
-        with dg.DagsterInstance.ephemeral() as instance:
-            result = dg.materialize(
-                [raw_tables],
-                resources={"source": SourceDatabase(url=url), "warehouse": Warehouse(path=str(warehouse_path))},
-                instance=instance,
-            )
-        assert result.success
-        assert all(e.passed for e in result.get_asset_check_evaluations())
-        con = duckdb.connect(str(warehouse_path), read_only=True)
+        story = story_builder(url, tmp_path)
+        warehouse = Warehouse(path=str(tmp_path / "pg_warehouse.duckdb"))
+        for _ in range(2):  # the second run re-reads the safety window and writes nothing
+            with dg.DagsterInstance.ephemeral() as instance:
+                result = dg.materialize(
+                    [raw_tables],
+                    resources={"source": SourceDatabase(url=url), "warehouse": warehouse},
+                    instance=instance,
+                )
+            assert result.success
+            assert all(e.passed for e in result.get_asset_check_evaluations())
+        second = _loaded(result)
+        assert all(v["rows_inserted"] == 0 and v["rows_updated"] == 0 for v in second.values())
+        assert second["installments"]["rows_read"] > 0  # the window was re-read
+        con = duckdb.connect(str(warehouse.resolved_work_path()), read_only=True)
         try:
             disbursed_at, column_type = con.execute(
                 f"select disbursed_at::varchar, typeof(disbursed_at) from raw.loans where loan_id = {story.loan_id}"
@@ -396,7 +576,7 @@ def test_extract_reads_postgres(tmp_path: Path, story_builder: Callable[[str], A
             ((entries, total),) = con.execute("select count(*), sum(amount_cents) from raw.ledger_entries").fetchall()
         finally:
             con.close()
-        assert (disbursed_at, column_type) == ("2026-03-04 12:00:00", "TIMESTAMP")
+        assert (disbursed_at, column_type) == ("2026-03-03 14:00:00", "TIMESTAMP")
         assert entries > 0 and total == 0
     finally:
         with admin.connect() as conn:

@@ -1,7 +1,17 @@
--- Every posting with its account and transaction. The owner ids come from the account row, or from
--- its code (`<account_type>:<owner id>`) when the API left them null.
+{{ config(materialized='incremental', unique_key='entry_id', on_schema_change='append_new_columns') }}
+-- Every posting with its account and transaction. Postings, accounts' identities and transactions never
+-- change (the API refuses UPDATE and DELETE on the ledger), so each run appends only the postings it has
+-- not seen; a window below the high-water mark is re-checked because raw re-reads one (a PostgreSQL
+-- transaction can commit a smaller id late), and a no-change run inserts nothing.
 with entries as (
     select * from {{ ref('stg_ledger_entries') }}
+    {% if is_incremental() %}
+    where entry_id > (select coalesce(max(entry_id), 0) - {{ var('ledger_lookback_ids', 1000) }} from {{ this }})
+      and entry_id not in (
+          select entry_id from {{ this }}
+          where entry_id > (select coalesce(max(entry_id), 0) - {{ var('ledger_lookback_ids', 1000) }} from {{ this }})
+      )
+    {% endif %}
 ),
 
 accounts as (
@@ -17,18 +27,10 @@ select
     entries.transaction_id,
     entries.account_id,
     entries.amount_cents,
-    accounts.account_code,
     accounts.account_type,
-    coalesce(
-        accounts.investor_id,
-        case when accounts.account_type like 'investor\_%' escape '\'
-            then try_cast(split_part(accounts.account_code, ':', 2) as bigint) end
-    ) as investor_id,
-    coalesce(
-        accounts.loan_id,
-        case when accounts.account_type like 'loan\_%' escape '\'
-            then try_cast(split_part(accounts.account_code, ':', 2) as bigint) end
-    ) as loan_id,
+    accounts.owner_id,
+    accounts.investor_id,
+    accounts.loan_id,
     transactions.kind as transaction_kind,
     transactions.created_at as posted_at,
     cast(transactions.created_at as date) as posted_date

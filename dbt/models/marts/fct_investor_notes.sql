@@ -5,7 +5,7 @@ with investments as (
 ),
 
 loans as (
-    select loan_id, grade, interest_rate, status, disbursed_at from {{ ref('stg_loans') }}
+    select loan_id, grade, interest_rate_bps, status, disbursed_at from {{ ref('stg_loans') }}
 ),
 
 received as (
@@ -18,7 +18,7 @@ final as (
         investments.investor_id,
         investments.loan_id,
         loans.grade,
-        loans.interest_rate,
+        loans.interest_rate_bps,
         loans.status as loan_status,
         investments.amount_cents,
         coalesce(received.principal_received_cents, 0) as principal_received_cents,
@@ -38,7 +38,7 @@ select
     cast(investor_id as bigint) as investor_id,
     cast(loan_id as bigint) as loan_id,
     cast(grade as varchar) as grade,
-    cast(interest_rate as decimal(6, 2)) as interest_rate,
+    {{ bps_to_percent('interest_rate_bps') }} as interest_rate,
     cast(loan_status as varchar) as loan_status,
     cast(amount_cents as bigint) as amount_cents,
     {{ cents_to_dollars('amount_cents') }} as amount,

@@ -1,4 +1,5 @@
--- One row per installment of every disbursed loan's amortization schedule.
+-- One row per installment of every disbursed loan's amortization schedule, with its state by the API's
+-- rule (installment_state; past due from the day after the due date, as of the build's platform day).
 with installments as (
     select * from {{ ref('int_installments_flagged') }}
 ),
@@ -24,6 +25,11 @@ select
     {{ cents_to_dollars('installments.paid_principal_cents') }} as paid_principal,
     cast(installments.paid_interest_cents as bigint) as paid_interest_cents,
     {{ cents_to_dollars('installments.paid_interest_cents') }} as paid_interest,
-    cast(installments.is_paid as boolean) as is_paid
+    cast(installments.is_paid as boolean) as is_paid,
+    cast(installments.installment_id as bigint) as installment_id,
+    cast(installments.installment_state as varchar) as installment_state,
+    cast(installments.is_past_due as boolean) as is_past_due,
+    cast(installments.days_past_due as integer) as days_past_due,
+    cast(installments.paid_at as timestamp) as paid_at
 from installments
 inner join loans on installments.loan_id = loans.loan_id

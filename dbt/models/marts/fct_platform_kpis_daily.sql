@@ -52,10 +52,16 @@ bounds as (
     ) as all_days
 ),
 
+active_bounds as (
+    select first_date, last_date from bounds where first_date is not null
+),
+
+spined as (
+    {{ date_spine('active_bounds', 'first_date', 'last_date', 'day') }}
+),
+
 calendar as (
-    select cast(unnest(generate_series(first_date, last_date, interval 1 day)) as date) as activity_date
-    from bounds
-    where first_date is not null
+    select spine_date as activity_date from spined
 ),
 
 daily as (

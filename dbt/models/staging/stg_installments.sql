@@ -9,5 +9,6 @@ select
     cast(balance_after_cents as bigint) as balance_after_cents,
     cast(paid_principal_cents as bigint) as paid_principal_cents,
     cast(paid_interest_cents as bigint) as paid_interest_cents,
-    cast(paid_at as timestamp) as paid_at
+    cast(paid_at as timestamp) as paid_at,
+    cast(updated_at as timestamp) as updated_at
 from {{ source('raw', 'installments') }}

@@ -5,5 +5,6 @@ select
     cast(loan_id as bigint) as loan_id,
     cast(message as varchar) as message,
     cast(created_at as timestamp) as created_at,
+    cast(updated_at as timestamp) as updated_at,
     cast(read_at as timestamp) as read_at
 from {{ source('raw', 'notifications') }}

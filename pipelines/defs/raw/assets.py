@@ -1,17 +1,22 @@
 """One asset per allow-listed API table, `raw/<table>`, loaded by a single multi-asset that reads every
 selected table in one source snapshot, so the warehouse holds a consistent cut (no ledger entry without
 its transaction). Each asset carries a `matches_source` check, computed in that same snapshot. Which
-tables and columns are copied, and which are masked, is `pipelines.lib.extract.EXTRACT`."""
+tables and columns are copied, which are masked and how each loads incrementally is
+`pipelines.lib.extract` (EXTRACT, LOAD_MODES)."""
 
 import dagster as dg
 
 from pipelines.lib.extract import (
     APPEND_ONLY_TABLES,
     EXTRACT,
+    LOAD_MODES,
     RAW_SCHEMA,
+    ById,
     Derived,
+    accounts_off_postings,
     drop_unlisted,
     load_table,
+    record_run,
     source_tables,
     unbalanced_ledger,
 )
@@ -26,10 +31,11 @@ def raw_key(table: str) -> dg.AssetKey:
 
 
 def _description(name: str) -> str:
+    mode = LOAD_MODES[name]
     how = (
         "Append-only: loaded incrementally past the primary-key high-water mark."
-        if name in APPEND_ONLY_TABLES
-        else "Mutable: fully refreshed on every run."
+        if isinstance(mode, ById)
+        else f"Mutable: loaded incrementally past the `{mode.column}` watermark, upserted by primary key."
     )
     masked = [e for e in EXTRACT[name] if isinstance(e, Derived) and e.compute is not None]
     mask = (
@@ -43,7 +49,7 @@ def _description(name: str) -> str:
 
 class ExtractConfig(dg.Config):
     full_refresh: bool = False
-    """Reload append-only tables from scratch (e.g. after `matches_source` failed)."""
+    """Reload every table from scratch (e.g. after `matches_source` failed)."""
 
 
 @dg.multi_asset(
@@ -52,8 +58,8 @@ class ExtractConfig(dg.Config):
             raw_key(name),
             group_name=GROUP,
             description=_description(name),
-            kinds={"duckdb", "sqlalchemy"},
-            metadata={"load_mode": "incremental" if name in APPEND_ONLY_TABLES else "full_refresh"},
+            kinds={"duckdb", "polars"},
+            metadata={"load_mode": "append_only" if name in APPEND_ONLY_TABLES else "mutable"},
         )
         for name in TABLES
     ],
@@ -63,7 +69,7 @@ class ExtractConfig(dg.Config):
                 "matches_source",
                 asset=raw_key(name),
                 blocking=True,
-                description="The warehouse holds exactly the source's rows up to the high-water mark.",
+                description="The warehouse holds exactly as many rows as the source, counted in the same snapshot.",
             )
             for name in TABLES
         ),
@@ -73,6 +79,13 @@ class ExtractConfig(dg.Config):
             blocking=True,
             description="Every ledger transaction's postings, and the whole ledger, sum to zero.",
         ),
+        dg.AssetCheckSpec(
+            "balances_match_postings",
+            asset=raw_key("ledger_accounts"),
+            blocking=True,
+            additional_deps=[raw_key("ledger_entries")],
+            description="Every ledger account's stored balance equals the sum of its postings.",
+        ),
     ],
     can_subset=True,
 )
@@ -80,15 +93,17 @@ def raw_tables(context: dg.AssetExecutionContext, config: ExtractConfig, source:
     """Copy the selected API tables into the warehouse's `raw` schema (one source snapshot per run)."""
     selected = [name for name in TABLES if raw_key(name) in context.selected_asset_keys]
     checks = context.selected_asset_check_keys
-    with source.snapshot() as conn, warehouse.connect() as duck:
+    with source.snapshot() as snap, warehouse.connect() as duck:
         dropped = drop_unlisted(duck)
         if dropped:
             context.log.warning(f"dropped from {RAW_SCHEMA}, no longer on the extract allow-list: {dropped}")
+        changed = 0
         for name in selected:
-            result = load_table(conn, duck, TABLES[name], full_refresh=config.full_refresh)
-            context.log.info(
-                f"{name}: {result.mode}, read {result.rows_read}, inserted {result.rows_inserted}, "
-                f"{result.warehouse_rows} rows in the warehouse"
+            result = load_table(snap, duck, TABLES[name], full_refresh=config.full_refresh)
+            changed += result.rows_inserted + result.rows_updated
+            context.log.debug(
+                f"{name}: {result.mode}, read {result.rows_read}, inserted {result.rows_inserted}, updated "
+                f"{result.rows_updated}, {result.warehouse_rows} rows, {result.seconds:.2f} s"
             )
             key = raw_key(name)
             yield dg.MaterializeResult(
@@ -97,8 +112,10 @@ def raw_tables(context: dg.AssetExecutionContext, config: ExtractConfig, source:
                     "load_mode": result.mode,
                     "rows_read": result.rows_read,
                     "rows_inserted": result.rows_inserted,
+                    "rows_updated": result.rows_updated,
                     "row_count": result.warehouse_rows,
                     "high_water_mark": result.high_water_mark,
+                    "seconds": round(result.seconds, 3),
                 },
             )
             if dg.AssetCheckKey(key, "matches_source") in checks:
@@ -108,11 +125,23 @@ def raw_tables(context: dg.AssetExecutionContext, config: ExtractConfig, source:
                     passed=result.matches_source,
                     metadata={"warehouse_rows": result.warehouse_rows, "source_rows": result.source_rows},
                 )
-            if name == "ledger_entries" and dg.AssetCheckKey(key, "ledger_balanced") in checks:
+        if raw_key("ledger_entries") in context.selected_asset_keys:
+            if dg.AssetCheckKey(raw_key("ledger_entries"), "ledger_balanced") in checks:
                 total, unbalanced = unbalanced_ledger(duck)
                 yield dg.AssetCheckResult(
-                    asset_key=key,
+                    asset_key=raw_key("ledger_entries"),
                     check_name="ledger_balanced",
                     passed=total == 0 and unbalanced == 0,
                     metadata={"ledger_total_cents": total, "unbalanced_transactions": unbalanced},
                 )
+        if raw_key("ledger_accounts") in context.selected_asset_keys:
+            if dg.AssetCheckKey(raw_key("ledger_accounts"), "balances_match_postings") in checks:
+                checked, off = accounts_off_postings(duck)
+                yield dg.AssetCheckResult(
+                    asset_key=raw_key("ledger_accounts"),
+                    check_name="balances_match_postings",
+                    passed=not off,
+                    metadata={"accounts_checked": checked, "first_mismatches": dg.MetadataValue.json(off[:20])},
+                )
+        generation = record_run(duck, changed + len(dropped))
+        context.log.info(f"extracted {len(selected)} tables, {changed} rows new or changed (generation {generation})")

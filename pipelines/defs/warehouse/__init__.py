@@ -1,1 +1,1 @@
-"""The dbt project and the checks that reconcile its marts with the source ledger."""
+"""The dbt project, its reconciliation with the API's database, and the published snapshot."""

@@ -1,16 +1,37 @@
-"""Every dbt model, seed and test of `dbt/` as Dagster assets and asset checks (one `dbt build`)."""
+"""Every dbt model, snapshot and test of `dbt/` as Dagster assets and asset checks, in ONE step that
+builds, reconciles with the source, and publishes.
 
-import json
+Why one step: the published snapshot (PEERLEND_WAREHOUSE_PATH) must only ever hold a warehouse that passed
+every check, and whatever reads it downstream in the same run (the credit-model monitoring reads
+marts.fct_borrower_loans from the published file) must see this run's build. So after `dbt build` succeeds
+the step reconciles the work file with the API's database (`reconciles_with_source_ledger`,
+`balances_match_source`: fail loudly, to the cent) and only then replaces the published file. A failed
+test or reconciliation fails the step and leaves the previous snapshot in place.
+
+The multi-asset is dagster-dbt's own (`build_dbt_specs`, as `@dbt_assets` builds it) with the two
+reconciliation checks added, so dbt tests still arrive as asset checks.
+"""
+
+import hashlib
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource
+from dagster_dbt.asset_utils import DAGSTER_DBT_SELECT_METADATA_KEY, build_dbt_specs
+from dagster_dbt.dbt_manifest import validate_manifest
 
-from pipelines.lib.dbt_project import dbt_project, ensure_manifest
-from pipelines.lib.resources import Warehouse
+from pipelines.lib.dbt_project import DBT_PROJECT_DIR, dbt_project, ensure_manifest
+from pipelines.lib.extract import generation
+from pipelines.lib.publish import built_generation, record_built_generation
+from pipelines.lib.reconcile import reconcile
+from pipelines.lib.resources import WORK_PATH_ENV, SourceDatabase, Warehouse
 
-_LAYERS = ("staging", "intermediate", "marts")
+_LAYERS = ("staging", "intermediate", "marts", "snapshots")
+PORTFOLIOS = dg.AssetKey(["marts", "fct_investor_portfolios"])
+ACCOUNT_BALANCES = dg.AssetKey(["marts", "fct_ledger_account_balances"])
 
 
 class PeerlendDbtTranslator(DagsterDbtTranslator):
@@ -18,6 +39,8 @@ class PeerlendDbtTranslator(DagsterDbtTranslator):
     (dagster-dbt's default `[source_name, table]`), the keys of the extract assets."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props.get("resource_type") == "snapshot":
+            return "snapshots"
         fqn = dbt_resource_props.get("fqn", [])
         for layer in _LAYERS:
             if layer in fqn:
@@ -25,13 +48,147 @@ class PeerlendDbtTranslator(DagsterDbtTranslator):
         return super().get_group_name(dbt_resource_props)
 
 
-@dbt_assets(
-    manifest=ensure_manifest(dbt_project),
-    project=dbt_project,
-    dagster_dbt_translator=PeerlendDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+TRANSLATOR = PeerlendDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+_SELECT = "fqn:*"
+
+
+def _dbt_specs() -> tuple[list[dg.AssetSpec], list[dg.AssetCheckSpec]]:
+    # a function, not module globals: `load_defs` collects every AssetSpec it finds in a module
+    specs, checks = build_dbt_specs(
+        translator=TRANSLATOR,
+        manifest=validate_manifest(ensure_manifest(dbt_project)),
+        select=_SELECT,
+        exclude="",
+        selector="",
+        io_manager_key=None,
+        project=dbt_project,
+    )
+    return list(specs), list(checks)
+
+
+def reconciliation_checks() -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            "reconciles_with_source_ledger",
+            asset=PORTFOLIOS,
+            description=(
+                "Up to the warehouse's ledger high-water mark, the source database's ledger has as many entries as "
+                "the warehouse and balances to zero, and every investor's cash, committed, outstanding principal and "
+                "interest received in the mart equal that investor's accounts in the source, to the cent."
+            ),
+        ),
+        dg.AssetCheckSpec(
+            "balances_match_source",
+            asset=ACCOUNT_BALANCES,
+            description=(
+                "Every ledger account's balance in the warehouse (the sum of its postings) equals the API's stored "
+                "balance as of the warehouse's ledger high-water mark, to the cent."
+            ),
+        ),
+    ]
+
+
+def dbt_target_path(warehouse: Warehouse) -> Path:
+    """One dbt target directory per work file, kept from run to run: dbt's partial parse state survives
+    (a fresh directory per run, dagster-dbt's default, re-parses the project every time: seconds)."""
+    digest = hashlib.sha256(str(warehouse.resolved_work_path()).encode()).hexdigest()[:10]
+    return DBT_PROJECT_DIR / "target" / f"pipeline-{digest}"
+
+
+@dg.multi_asset(
+    name="warehouse_dbt_assets",
+    specs=_dbt_specs()[0],
+    check_specs=[*_dbt_specs()[1], *reconciliation_checks()],
+    can_subset=True,
+    op_tags={DAGSTER_DBT_SELECT_METADATA_KEY: _SELECT},
+    allow_arbitrary_check_specs=True,
 )
-def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    """`dbt build` of the selected models: staging views, intermediate views, contracted mart tables,
-    with their tests as asset checks. The warehouse path comes from the `warehouse` resource."""
-    dbt_vars = json.dumps({"warehouse_path": str(warehouse.resolved_path())})
-    yield from dbt.cli(["build", "--vars", dbt_vars], context=context).stream()
+def warehouse_dbt_assets(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, source: SourceDatabase, warehouse: Warehouse
+):
+    """`dbt build` of the selected models into the work file, the reconciliation checks, then the
+    published snapshot. When the extract changed nothing since the snapshot that is published (same rows,
+    same platform day), there is nothing to build: the step ends at once and every relation stays as it was."""
+    with warehouse.connect(read_only=True) as duck:
+        current = generation(duck)
+        built = built_generation(duck)
+    if current is not None and current == built and warehouse.resolved_path().exists():
+        # Every relation is what the published build made from these same rows, and every check passed on
+        # it then (a build is only recorded once all passed), so the checks are reported passed, saying so.
+        context.log.info(f"nothing changed since the published build (generation {current}); not rebuilding")
+        for key in sorted(context.selected_asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key,
+                check_name=key.name,
+                passed=True,
+                metadata={"unchanged_since_generation": current},
+            )
+        return
+    # the profile reads the work path from the environment (see dbt/profiles.yml); no per-run --vars, so
+    # dbt's partial parsing holds from one run to the next
+    # Unit tests (hand-made inputs, the SQL's logic) run in the test suite, not on every load of real data.
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    previous = os.environ.get(WORK_PATH_ENV)
+    os.environ[WORK_PATH_ENV] = str(warehouse.resolved_work_path())
+    try:  # dbt's process is started here and copies the environment; this process's is restored at once
+        invocation = dbt.cli(args, context=context, target_path=dbt_target_path(warehouse))
+    finally:
+        if previous is None:
+            os.environ.pop(WORK_PATH_ENV, None)
+        else:
+            os.environ[WORK_PATH_ENV] = previous
+    yield from invocation.stream()
+
+    selected = context.selected_asset_check_keys
+    wanted = [spec for spec in reconciliation_checks() if spec.key in selected]
+    failed = []
+    if wanted:
+        with source.snapshot() as snap, warehouse.connect(read_only=True) as duck:
+            result = reconcile(snap, duck)
+        outcome = {
+            "reconciles_with_source_ledger": (
+                result.investors_passed,
+                {
+                    "high_water_mark": result.high_water_mark,
+                    "source_entries": result.source_entries,
+                    "warehouse_entries": result.warehouse_entries,
+                    "investors_checked": result.investors_checked,
+                    "investor_mismatches": dg.MetadataValue.json(result.investor_mismatches),
+                },
+            ),
+            "balances_match_source": (
+                result.ledger_passed,
+                {
+                    "high_water_mark": result.high_water_mark,
+                    "source_entries": result.source_entries,
+                    "warehouse_entries": result.warehouse_entries,
+                    "source_total_cents": result.source_total_cents,
+                    "accounts_checked": result.accounts_checked,
+                    "account_mismatches": dg.MetadataValue.json(result.account_mismatches),
+                },
+            ),
+        }
+        for spec in wanted:
+            passed, metadata = outcome[spec.name]
+            if not passed:
+                failed.append(spec.name)
+            yield dg.AssetCheckResult(
+                asset_key=spec.asset_key,
+                check_name=spec.name,
+                passed=passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata=metadata,
+            )
+    if failed:
+        raise dg.Failure(
+            f"the warehouse does not reconcile with the API's database ({', '.join(failed)}); "
+            "the published snapshot was left as it was",
+        )
+    if current is not None:
+        with warehouse.connect() as duck:
+            record_built_generation(duck, current)
+    published = warehouse.publish()
+    context.log.info(
+        f"published {published.published} ({published.bytes / 2**20:.1f} MiB) in {published.seconds:.2f} s "
+        f"(copy {published.copy_seconds:.2f} s)"
+    )

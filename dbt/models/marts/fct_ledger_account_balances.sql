@@ -1,0 +1,44 @@
+-- One row per ledger account: the balance the API keeps (debit-positive) next to the sum of the account's
+-- postings, which must be equal (assert_account_balances_equal_postings, and the pipeline's
+-- balances_match_source check against the API's database), and the balance on the account's normal side.
+with accounts as (
+    select * from {{ ref('stg_ledger_accounts') }}
+),
+
+postings as (
+    select account_id, sum(amount_cents) as posted_cents, count(*) as postings_count
+    from {{ ref('int_ledger_entries_joined') }}
+    group by account_id
+),
+
+final as (
+    select
+        accounts.account_id,
+        accounts.account_type,
+        accounts.owner_id,
+        accounts.investor_id,
+        accounts.loan_id,
+        accounts.balance_cents,
+        coalesce(postings.posted_cents, 0) as posted_balance_cents,
+        coalesce(postings.postings_count, 0) as postings_count,
+        -- processor cash and the loan's principal and interest are debit-normal; the rest credit-normal
+        case when accounts.account_type in ('processor_cash', 'loan_principal', 'loan_interest') then 1 else -1 end
+            as normal_sign,
+        accounts.updated_at
+    from accounts
+    left join postings on accounts.account_id = postings.account_id
+)
+
+select
+    cast(account_id as bigint) as account_id,
+    cast(account_type as varchar) as account_type,
+    cast(owner_id as bigint) as owner_id,
+    cast(investor_id as bigint) as investor_id,
+    cast(loan_id as bigint) as loan_id,
+    cast(balance_cents as bigint) as balance_cents,
+    cast(posted_balance_cents as bigint) as posted_balance_cents,
+    cast(balance_cents * normal_sign as bigint) as natural_balance_cents,
+    {{ cents_to_dollars('balance_cents * normal_sign') }} as natural_balance,
+    cast(postings_count as integer) as postings_count,
+    cast(updated_at as timestamp) as updated_at
+from final

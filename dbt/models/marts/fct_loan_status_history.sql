@@ -1,0 +1,9 @@
+-- Every status each loan entered and when (int_loan_status_history): lifecycle timestamps plus what the loan
+-- snapshot observed. Transitions are consecutive rows per loan (previous_status -> status).
+select
+    cast(loan_id as bigint) as loan_id,
+    cast(status as varchar) as status,
+    cast(previous_status as varchar) as previous_status,
+    cast(entered_at as timestamp) as entered_at,
+    cast(observed_by as varchar) as observed_by
+from {{ ref('int_loan_status_history') }}

@@ -1,0 +1,38 @@
+-- principal + interest + fees = payments, three ways: per loan in fct_borrower_loans (against the payments),
+-- per month in fct_cash_flows_monthly (against the ledger's repayments into processor cash), and per payment
+-- against its distributions to the notes (what the notes got is exactly the payment's principal and interest).
+with per_loan as (
+    select loan_id, sum(amount_cents) as paid_cents from {{ ref('stg_payments') }} group by loan_id
+),
+
+loan_mismatch as (
+    select 'loan' as grain, cast(loans.loan_id as varchar) as id
+    from {{ ref('fct_borrower_loans') }} as loans
+    left join per_loan on loans.loan_id = per_loan.loan_id
+    where loans.principal_repaid_cents + loans.interest_paid_cents + loans.fees_paid_cents
+        <> coalesce(per_loan.paid_cents, 0)
+),
+
+month_mismatch as (
+    select 'month' as grain, cast(month_date as varchar) as id
+    from {{ ref('fct_cash_flows_monthly') }}
+    where principal_repaid_cents + interest_repaid_cents + fees_cents <> repayments_cents
+),
+
+distributed as (
+    select payment_id, sum(principal_cents) as principal_cents, sum(interest_cents) as interest_cents
+    from {{ ref('stg_payment_distributions') }}
+    group by payment_id
+),
+
+payment_mismatch as (
+    select 'payment' as grain, cast(payments.payment_id as varchar) as id
+    from {{ ref('stg_payments') }} as payments
+    left join distributed on payments.payment_id = distributed.payment_id
+    where payments.principal_cents <> coalesce(distributed.principal_cents, 0)
+       or payments.interest_cents <> coalesce(distributed.interest_cents, 0)
+)
+
+select * from loan_mismatch
+union all select * from month_mismatch
+union all select * from payment_mismatch
