@@ -1,13 +1,16 @@
-.PHONY: demo demo-data api dashboards pipeline test lint docs bench
+.PHONY: demo demo-reset demo-data api dashboards pipeline test lint docs bench bench-load
 
 demo:        ## the whole platform on demo data: API, pipelines, dashboards, Dagster UI
 	bash scripts/run_demo.sh
 
-demo-data:   ## build the demo database and warehouse only
+demo-reset:  ## start the demo over: a new database, warehouse and mailbox, then serve
+	RESET=1 bash scripts/run_demo.sh
+
+demo-data:   ## build (or refresh) the demo database and warehouse only
 	bash scripts/build_demo.sh
 
 api:         ## the API alone on the configured database
-	uv run alembic upgrade head && uv run uvicorn api.main:app --port 8000
+	uv run alembic upgrade head && uv run python -m api.serve --port 8000
 
 pipeline:    ## materialize every pipeline asset into the warehouse
 	bash -c 'source scripts/bootstrap.sh && uv run dagster asset materialize -m pipelines.definitions --select "*"'
@@ -24,5 +27,8 @@ lint:
 docs:        ## regenerate docs/openapi.json and docs/schema.sql
 	uv run python -m api.docs_export
 
-bench:
-	uv run python benchmarks/run.py
+bench:       ## micro-benchmarks: schedule maths, pro-rata splits, credit scoring
+	uv run python benchmarks/run.py && uv run python benchmarks/credit_scoring.py
+
+bench-load:  ## the API under load against bare endpoints, PostgreSQL and SQLite, 1 and 2 workers, SQLite soak
+	uv run python benchmarks/load.py --soak 300

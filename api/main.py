@@ -75,6 +75,7 @@ def create_app(
             "token": settings.rate_limit_token,
             "resend": settings.rate_limit_resend,
         },
+        namespace=settings.rate_limit_namespace,
     )
     app.state.limiter = limiter
     app.state.platform = Platform(settings, database, app.state.processor, app.state.mailer, limiter)
@@ -144,12 +145,16 @@ def _ops_routes(app: FastAPI, settings: Settings, database: Database, metrics: M
 
 
 def _database_answers(database: Database) -> bool:
-    try:
-        with database.autocommit() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception:  # any failure to reach it is "unavailable", never a 500
-        return False
-    return True
+    # Twice: the first attempt may draw a pooled connection the server already dropped (after a restart),
+    # which only tells the pool to reconnect; a second failure means the database itself is away.
+    for _ in range(2):
+        try:
+            with database.autocommit() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:  # any failure to reach it is "unavailable", never a 500
+            continue
+    return False
 
 
 def _docs_routes(app: FastAPI) -> None:

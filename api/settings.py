@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, ge=1, description="longest wait imposed on one (account, address)")
     # Rate limits (the `limits` library's notation), per client address.
     rate_limit_storage: str = Field(default="memory://", description="e.g. redis://127.0.0.1:6379 in production")
+    rate_limit_namespace: str = Field(default="peerlend", description="prefix of the counters in a shared store")
     rate_limit_login: str = "10/minute"
     rate_limit_register: str = "5/minute"
     rate_limit_token: str = "30/minute"

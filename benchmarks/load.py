@@ -47,6 +47,7 @@ from benchmarks.market import Market, build  # noqa: E402
 POSTGRES = os.environ.get("PEERLEND_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CONNECTIONS = 32
 THREADS = 2
+HOT_NOTES_PER_THREAD = 780
 API_PORT, BARE_PORT = 18000, 18001
 
 
@@ -58,28 +59,33 @@ class Run:
     requests: int
 
 
-def _lua_invest(market: Market, hot: bool) -> str:
-    loans = market.hot_loans if hot else market.spread_loans
+def _lua_invest(market: Market, hot: bool, run: int = 0, per_run: int = 0) -> str:
+    """`run` picks a fresh slice of hot listings for each wrk run (each run's Lua state starts from zero)."""
+    loans = market.hot_loans[run * per_run : (run + 1) * per_run] if hot else market.spread_loans
+    run_tag = uuid.uuid4().hex[:12]
     return f"""
 local tokens = {{{",".join(json.dumps(t) for t in market.investor_tokens)}}}
 local loans = {{{",".join(str(i) for i in loans)}}}
 local hot = {"true" if hot else "false"}
 local counter = 0
-local current = 1
-local tag = tostring(math.random(1, 1000000000))
+-- wrk runs this file once per thread, and math.random is not seeded apart: setup() numbers the threads.
+local started = 0
+function setup(thread)
+  started = started + 1
+  thread:set("tid", started)
+end
+-- Hot: every client on one listing at a time. Each of the {THREADS} threads moves to the next listing after
+-- {HOT_NOTES_PER_THREAD} notes, so together they never fill one (1,600 notes of $25 in $40,000) and no request
+-- is refused: the measure is contention on one row, not error handling.
 function request()
   counter = counter + 1
-  local loan = hot and loans[current] or loans[math.random(#loans)]
+  local loan = hot and loans[math.floor(counter / {HOT_NOTES_PER_THREAD}) + 1] or loans[math.random(#loans)]
   local headers = {{
     ["Authorization"] = "Bearer " .. tokens[(counter % #tokens) + 1],
     ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = tag .. "-" .. counter,
+    ["Idempotency-Key"] = "{run_tag}-" .. tid .. "-" .. counter,
   }}
   return wrk.format("POST", "/loans/" .. loan .. "/investments", headers, '{{"amount":"25.00"}}')
-end
-function response(status, headers, body)
-  -- the hot listing filled up: every client moves on to the next one together
-  if hot and status == 409 and current < #loans then current = current + 1 end
 end
 """
 
@@ -107,12 +113,16 @@ def _lua_soak(market: Market) -> str:
 local tokens = {{{",".join(json.dumps(t) for t in market.investor_tokens)}}}
 local loans = {{{",".join(str(i) for i in market.spread_loans)}}}
 local counter = 0
-local tag = tostring(math.random(1, 1000000000))
+local started = 0
+function setup(thread)
+  started = started + 1
+  thread:set("tid", started)
+end
 function request()
   counter = counter + 1
   local token = tokens[(counter % #tokens) + 1]
   local h = {{["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json",
-             ["Idempotency-Key"] = tag .. "-" .. counter}}
+             ["Idempotency-Key"] = "{uuid.uuid4().hex[:12]}-" .. tid .. "-" .. counter}}
   local roll = math.random(100)
   if roll <= 50 then
     return wrk.format("POST", "/loans/" .. loans[math.random(#loans)] .. "/investments", h, '{{"amount":"25.00"}}')
@@ -152,7 +162,11 @@ def wrk(port: int, script: str, seconds: int, tmp: Path) -> Run:
     p99_ms = float(p99.group(1)) * scale[p99.group(2)] if p99 else float("nan")
     non = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     total = re.search(r"(\d+) requests in", out)
-    return Run(rps, p99_ms, int(non.group(1)) if non else 0, int(total.group(1)) if total else 0)
+    failed = int(non.group(1)) if non else 0
+    requests = int(total.group(1)) if total else 0
+    # Only answers that did the work count towards throughput.
+    good_rps = rps * (requests - failed) / requests if requests else 0.0
+    return Run(good_rps, p99_ms, failed, requests)
 
 
 def _wait_ready(port: int, path: str = "/health", timeout: float = 60) -> None:
@@ -182,6 +196,7 @@ def server(module: str, port: int, workers: int, env: dict[str, str]) -> Iterato
             "--workers",
             str(workers),
             "--no-access-log",
+            "--no-proxy-headers",
             "--log-level",
             "warning",
         ],
@@ -247,8 +262,9 @@ def measure(backend: str, workers: int, seconds: int, rounds: int, soak: int) ->
             settings = Settings(
                 database_url=url, mailbox_dir=tmp / "mailbox", access_token_minutes=240, workers=workers
             )
-            needed = seconds * rounds * 500 // 1600 + 2
-            market = build(settings, investors=32, spread_loans=max(40, needed), hot_loans=needed)
+            # Enough hot listings for each run at up to 1,500 notes a second.
+            per_run = seconds * 1500 // (THREADS * HOT_NOTES_PER_THREAD) + 2
+            market = build(settings, investors=32, spread_loans=40, hot_loans=per_run * (rounds + 1))
             with (
                 server("api.main:app", API_PORT, workers, env),
                 server("benchmarks.bare_app:app", BARE_PORT, workers, env),
@@ -256,17 +272,17 @@ def measure(backend: str, workers: int, seconds: int, rounds: int, soak: int) ->
                 _wait_ready(API_PORT)
                 _wait_ready(BARE_PORT, "/bare/select")
                 token = market.investor_tokens[0]
-                plans = {
-                    "insert": (BARE_PORT, _lua_post("/bare/insert")),
-                    "invest": (API_PORT, _lua_invest(market, hot=False)),
-                    "invest_hot": (API_PORT, _lua_invest(market, hot=True)),
-                    "select": (BARE_PORT, _lua_get("/bare/select", None)),
-                    "list": (API_PORT, _lua_get("/loans/list?limit=20", token)),
-                }
-                runs: dict[str, list[Run]] = {name: [] for name in plans}
-                wrk(API_PORT, plans["list"][1], 2, tmp)  # warm both servers
-                wrk(BARE_PORT, plans["select"][1], 2, tmp)
-                for _ in range(rounds):
+                runs: dict[str, list[Run]] = {name: [] for name in ("insert", "invest", "invest_hot", "select", "list")}
+                wrk(API_PORT, _lua_get("/loans/list?limit=20", token), 2, tmp)  # warm both servers
+                wrk(BARE_PORT, _lua_get("/bare/select", None), 2, tmp)
+                for round_ in range(rounds):
+                    plans = {
+                        "insert": (BARE_PORT, _lua_post("/bare/insert")),
+                        "invest": (API_PORT, _lua_invest(market, hot=False)),
+                        "invest_hot": (API_PORT, _lua_invest(market, hot=True, run=round_, per_run=per_run)),
+                        "select": (BARE_PORT, _lua_get("/bare/select", None)),
+                        "list": (API_PORT, _lua_get("/loans/list?limit=20", token)),
+                    }
                     for name, (port, script) in plans.items():
                         runs[name].append(wrk(port, script, seconds, tmp))
                 results = {name: _median(r) for name, r in runs.items()}
@@ -290,8 +306,8 @@ def report(backend: str, workers: int, r: dict[str, Run]) -> None:
         f"spread (target >= 0.40)   list {lst.requests_per_s:7.1f}/s  bare select {sel.requests_per_s:7.1f}/s "
         f"= {lst.requests_per_s / sel.requests_per_s:4.2f}x (target >= 0.50)"
     )
-    errors = {name: run.non_2xx for name, run in r.items() if run.non_2xx and name not in ("invest_hot", "soak")}
-    print(f"{'':<8}     non-2xx: {errors or 'none'} (hot-listing 409s when a listing fills: {hot.non_2xx})")
+    errors = {name: run.non_2xx for name, run in r.items() if run.non_2xx and name != "soak"}
+    print(f"{'':<8}     non-2xx answers: {errors or 'none'} (throughput counts 2xx answers only)")
     if "soak" in r:
         soak = r["soak"]
         print(

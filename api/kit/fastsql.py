@@ -104,6 +104,20 @@ class FastStatement:
             cursor.close()
         return self._row(dialect.name, compiled, raw)
 
+    def all(self, session: Session | Connection, params: Mapping[str, Any]) -> list[Row]:
+        connection = session.connection() if isinstance(session, Session) else session
+        dialect = connection.dialect
+        compiled = self._compile(dialect)
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        parameters = self._params(compiled, params)
+        _announce(connection, cursor, compiled.sql, parameters, many=False)
+        try:
+            cursor.execute(compiled.sql, parameters)
+            raws = cursor.fetchall()
+        finally:
+            cursor.close()
+        return [row for raw in raws if (row := self._row(dialect.name, compiled, raw)) is not None]
+
     def scalar(self, session: Session | Connection, params: Mapping[str, Any]) -> Any:
         row = self.first(session, params)
         return None if row is None else row[0]

@@ -94,21 +94,32 @@ class Edge:
         tls = scope.get("scheme") == "https"
         received = 0
         status = 500
-        started = False
+        too_large = False
+        replaced = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
+            if too_large:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    # Stop feeding the app; whatever it answers is replaced by the 413 below.
+                    too_large = True
+                    return {"type": "http.disconnect"}
             return message
 
         async def edge_send(message: Message) -> None:
-            nonlocal status, started
+            nonlocal status, replaced
+            if replaced:
+                return
             if message["type"] == "http.response.start":
-                started = True
+                if too_large:
+                    replaced = True
+                    status = 413
+                    await _reply(send, 413, self._too_large(), "payload_too_large")
+                    return
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
@@ -120,10 +131,6 @@ class Edge:
 
         try:
             await self.app(scope, counting_receive, edge_send)
-        except _TooLarge:
-            if not started:
-                status = 413
-                await _reply(edge_send, 413, self._too_large(), "payload_too_large")
         finally:
             route: Any = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
@@ -131,10 +138,6 @@ class Edge:
 
     def _too_large(self) -> str:
         return f"request body larger than {self.max_bytes} bytes"
-
-
-class _TooLarge(Exception):
-    pass
 
 
 async def _reply(send: Send, status: int, detail: str, code: str) -> None:

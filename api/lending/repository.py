@@ -46,7 +46,9 @@ def add_loan(session: Session, loan: Loan) -> Loan:
 def get_loan(session: Session, loan_id: int, *, lock: bool = False) -> Loan | None:
     query = select(Loan).where(Loan.loan_id == loan_id)
     if lock:
-        query = query.with_for_update()
+        # A locked read decides what happens next: refresh whatever this session already holds, since the
+        # hot paths change loans with Core statements the identity map does not see.
+        query = query.with_for_update().execution_options(populate_existing=True)
     return session.scalars(query).first()
 
 
@@ -98,6 +100,30 @@ def set_status(session: Session, loan_id: int, status: str, **stamps: Any) -> No
     )
 
 
+_LIST_PAGES: dict[tuple[bool, ...], FastStatement] = {}
+
+
+def _list_statement(own: bool, status: bool, min_rate: bool, max_rate: bool, before: bool) -> FastStatement:
+    """One compiled statement per combination of filters present (32 at most), built on first use."""
+    key = (own, status, min_rate, max_rate, before)
+    found = _LIST_PAGES.get(key)
+    if found is None:
+        query = select(*LISTING_COLUMNS)
+        if own:
+            query = query.where(LOANS.c.borrower_id == bindparam("owner"))
+        if status:
+            query = query.where(LOANS.c.status == bindparam("status"))
+        if min_rate:
+            query = query.where(LOANS.c.interest_rate_bps >= bindparam("min_rate"))
+        if max_rate:
+            query = query.where(LOANS.c.interest_rate_bps <= bindparam("max_rate"))
+        if before:
+            query = query.where(LOANS.c.loan_id < bindparam("before"))
+        found = FastStatement(query.order_by(LOANS.c.loan_id.desc()).limit(bindparam("page_size")))
+        _LIST_PAGES[key] = found
+    return found
+
+
 def list_loans(
     session: Session,
     caller: Caller,
@@ -107,20 +133,24 @@ def list_loans(
     max_rate_bps: int | None,
     before_loan_id: int | None,
     limit: int,
-) -> Sequence[Row[Any]]:
+) -> Sequence[Any]:
     """Newest first, keyset-paginated on loan_id; borrowers see only their own loans."""
-    query = select(*LISTING_COLUMNS)
-    if caller.is_borrower:
-        query = query.where(LOANS.c.borrower_id == caller.user_id)
-    if status is not None:
-        query = query.where(LOANS.c.status == status)
-    if min_rate_bps is not None:
-        query = query.where(LOANS.c.interest_rate_bps >= min_rate_bps)
-    if max_rate_bps is not None:
-        query = query.where(LOANS.c.interest_rate_bps <= max_rate_bps)
-    if before_loan_id is not None:
-        query = query.where(LOANS.c.loan_id < before_loan_id)
-    return session.execute(query.order_by(LOANS.c.loan_id.desc()).limit(limit)).all()
+    statement = _list_statement(
+        caller.is_borrower,
+        status is not None,
+        min_rate_bps is not None,
+        max_rate_bps is not None,
+        before_loan_id is not None,
+    )
+    params = {
+        "owner": caller.user_id,
+        "status": status,
+        "min_rate": min_rate_bps,
+        "max_rate": max_rate_bps,
+        "before": before_loan_id,
+        "page_size": limit,
+    }
+    return statement.all(session, {k: v for k, v in params.items() if v is not None or k == "page_size"})
 
 
 def listed_before(session: Session, cutoff: datetime) -> list[int]:

@@ -44,7 +44,8 @@ def _build(sender: str, message: OutgoingEmail) -> EmailMessage:
 
 class SmtpMailer:
     def __init__(self, settings: Settings) -> None:
-        assert settings.smtp_host
+        if not settings.smtp_host:
+            raise ValueError("SmtpMailer needs PEERLEND_SMTP_HOST")
         self.host = settings.smtp_host
         self.port = settings.smtp_port
         self.starttls = settings.smtp_starttls
