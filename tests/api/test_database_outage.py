@@ -23,7 +23,8 @@ def _kill_backends(url: str, stop: threading.Event) -> int:
         while not stop.is_set():
             killed += connection.execute(
                 text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :d AND pid <> pg_backend_pid()"
                 ),
                 {"d": database},
             ).scalar_one()

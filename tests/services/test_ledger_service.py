@@ -72,16 +72,14 @@ def test_the_ledger_refuses_edits_even_from_sql(session: Session, statement: str
             session.execute(text(statement))
 
 
+OVERDRAW = "UPDATE ledger_accounts SET balance_cents = 1 WHERE account_type = 'investor_cash' AND owner_id = :i"
+
+
 def test_the_database_refuses_negative_investor_cash(session: Session) -> None:
     ivan = factories.investor(session, cash_cents=10_000)
     with pytest.raises(DBAPIError):
         with session.begin_nested():
-            session.execute(
-                text(
-                    "UPDATE ledger_accounts SET balance_cents = 1 WHERE account_type = 'investor_cash' AND owner_id = :i"
-                ),
-                {"i": ivan.investor()},
-            )
+            session.execute(text(OVERDRAW), {"i": ivan.investor()})
 
 
 def test_issuing_is_idempotent(session: Session) -> None:
