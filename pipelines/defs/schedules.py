@@ -16,6 +16,8 @@ from pipelines.lib.freshness import source_fingerprint
 warehouse_job = dg.define_asset_job(
     "warehouse_job",
     selection=dg.AssetSelection.all(include_sources=False),
+    # the run log at INFO: one line per step and per check outcome, not Dagster's per-output DEBUG events
+    config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     description=(
         "Extract every API table into raw (incrementally), dbt build staging, intermediate, snapshots and "
         "marts with all checks, reconcile with the source, publish the read-only snapshot."

@@ -5,7 +5,7 @@ or the whole new one, never a half-copied file. A reader that already has the ol
 (its inode lives until closed), so it goes on seeing one consistent, older snapshot; its next open sees
 the new one. The writer never touches the published file, so no reader can block it.
 
-    uv run python -m pipelines.publish     # publish the current work file by hand
+    uv run python -c "from pipelines.lib.resources import Warehouse; print(Warehouse().publish())"
 """
 
 from __future__ import annotations

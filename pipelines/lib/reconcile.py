@@ -108,9 +108,7 @@ def reconcile(source: SourceSnapshot | None, duck: duckdb.DuckDBPyConnection) ->
     out.source_entries, accounts = source_balances_at(source, out.high_water_mark)
     out.source_total_cents = int(accounts["balance_cents"].sum() or 0)
 
-    warehouse = pl.from_arrow(
-        duck.execute(f"select account_id, posted_balance_cents from {ACCOUNT_MART}").to_arrow_table()
-    )
+    warehouse = pl.from_arrow(duck.sql(f"select account_id, posted_balance_cents from {ACCOUNT_MART}").to_arrow_table())
     assert isinstance(warehouse, pl.DataFrame)
     both = accounts.join(warehouse.cast({"account_id": pl.Int64}), on="account_id", how="full", coalesce=True)
     # an account the API created after the cut holds nothing as of the mark
@@ -141,9 +139,7 @@ def reconcile(source: SourceSnapshot | None, duck: duckdb.DuckDBPyConnection) ->
         )
         .rename({"owner_id": "investor_id"})
     )
-    mart = pl.from_arrow(
-        duck.execute(f"select investor_id, {', '.join(columns)} from {INVESTOR_MART}").to_arrow_table()
-    )
+    mart = pl.from_arrow(duck.sql(f"select investor_id, {', '.join(columns)} from {INVESTOR_MART}").to_arrow_table())
     assert isinstance(mart, pl.DataFrame)
     mart = mart.cast(dict.fromkeys(["investor_id", *columns], pl.Int64))
     joined = expected.join(mart, on="investor_id", how="full", coalesce=True, suffix="_warehouse")

@@ -91,7 +91,12 @@ class Warehouse(dg.ConfigurableResource):
         path = self.resolved_work_path()
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(
+            str(path),
+            read_only=read_only,
+            # the same budget dbt's profile gives DuckDB (it spills to disk past it)
+            config={"memory_limit": os.environ.get("PEERLEND_DUCKDB_MEMORY_LIMIT", "5GB"), "threads": 2},
+        )
         try:
             yield con
         finally:

@@ -338,3 +338,93 @@ def test_dbt_accepted_values_follow_the_api() -> None:
         ("risk_preference", profile_schemas.RiskPreference),
     ):
         assert _accepted_values(staging, "stg_user_profiles", column) == list(typing.get_args(literal)), column
+
+
+def test_data_dictionary_is_current() -> None:
+    """docs/data_dictionary.md is what `python -m pipelines.data_dictionary` generates from the manifest now,
+    and it covers every mart column with a type and a description."""
+    from pipelines.data_dictionary import OUTPUT, load_manifest, render
+
+    manifest = load_manifest()
+    assert OUTPUT.read_text() == render(manifest), "run `uv run python -m pipelines.data_dictionary`"
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model":
+            assert node["description"], node["name"]
+            for name, column in node["columns"].items():
+                assert column.get("description"), f"{node['name']}.{name}"
+                if node["schema"] == "marts":
+                    assert column.get("data_type"), f"{node['name']}.{name}"
+    for mart in MARTS:
+        assert f"### `marts.{mart}`" in OUTPUT.read_text()
+
+
+def test_portable_sql_keeps_engine_specific_syntax_in_dispatch_macros() -> None:
+    """Models, tests and snapshots use dbt's cross-database macros; DuckDB-only syntax lives only in
+    dbt/macros/portable/ (adapter.dispatch), so the project can build on Spark."""
+    import re
+
+    duckdb_only = re.compile(
+        r"\btry_cast\b|\bgenerate_series\b|\bunnest\b|::|\binterval\s+'?\d|\bfilter\s*\(\s*where|\bqualify\b|//"
+    )
+    offenders = []
+    for folder in ("models", "tests", "snapshots"):
+        for path in (DBT_PROJECT_DIR / folder).rglob("*.sql"):
+            text = re.sub(r"--[^\n]*", "", path.read_text())
+            if duckdb_only.search(text):
+                offenders.append(str(path.relative_to(DBT_PROJECT_DIR)))
+    assert offenders == []
+    portable = (DBT_PROJECT_DIR / "macros" / "portable").glob("*.sql")
+    for path in portable:
+        text = path.read_text()
+        for macro in re.findall(r"adapter\.dispatch\('(\w+)'", text):
+            assert f"duckdb__{macro}" in text and f"spark__{macro}" in text and f"default__{macro}" in text
+
+
+def test_freshness_sensor_runs_when_the_source_changed_and_never_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sensor requests a run when the API's database changed (one indexed max() per table), skips when it
+    did not, and never queues a second run while one is in flight."""
+    from api.settings import get_settings
+    from pipelines.defs.schedules import warehouse_freshness_sensor, warehouse_job
+    from tests.pipelines.conftest import add_second_month_to, build_story
+
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    story = build_story(url, tmp_path)
+    monkeypatch.setenv("PEERLEND_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        with dg.instance_for_test() as instance:
+            first = warehouse_freshness_sensor(dg.build_sensor_context(instance=instance))
+            assert isinstance(first, dg.SensorResult) and len(first.run_requests or []) == 1
+            cursor = first.cursor
+            again = warehouse_freshness_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+            assert isinstance(again, dg.SkipReason) and "not changed" in (again.skip_message or "")
+
+            add_second_month_to(story)
+            changed = warehouse_freshness_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+            assert isinstance(changed, dg.SensorResult) and changed.cursor != cursor
+
+            run = instance.create_run_for_job(job_def=warehouse_job.resolve(asset_graph=_asset_graph()))
+            instance.handle_new_event(
+                dg.EventLogEntry(
+                    error_info=None,
+                    level="debug",
+                    user_message="",
+                    run_id=run.run_id,
+                    timestamp=0.0,
+                    dagster_event=dg.DagsterEvent(
+                        event_type_value=dg.DagsterEventType.RUN_START.value, job_name=run.job_name
+                    ),
+                )
+            )
+            busy = warehouse_freshness_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+            assert isinstance(busy, dg.SkipReason) and "in flight" in (busy.skip_message or "")
+    finally:
+        get_settings.cache_clear()
+
+
+def _asset_graph():  # noqa: ANN202
+    from pipelines.definitions import defs
+
+    return defs.resolve_asset_graph()

@@ -582,3 +582,84 @@ def test_extract_reads_postgres(tmp_path: Path, story_builder: Callable[[str, Pa
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# ---- for analysts: the guide's questions, the SQL shell, the open loan data set ------------------------
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "analyst_guide.md"
+
+
+def guide_queries() -> list[tuple[str, list[str], str]]:
+    """(name, expected columns, SQL) of every question in docs/analyst_guide.md."""
+    text = GUIDE.read_text()
+    found = re.findall(r"<!-- query: (\w+); columns: ([^>]*?) -->\s*```sql\n(.*?)```", text, flags=re.S)
+    return [(name, [c.strip() for c in columns.split(",")], sql) for name, columns, sql in found]
+
+
+def test_analyst_guide_questions_run(pipeline_env: tuple[Path, Any], first_run: dg.ExecuteInProcessResult) -> None:
+    """Every SQL answer in the analyst guide runs on the warehouse the pipeline built and returns the columns
+    it promises (today's book has no late or charged-off loans, so some return no rows or no losses)."""
+    queries = guide_queries()
+    assert {"default_rate_by_grade_and_vintage", "investor_nar_distribution", "roll_rates"} <= {q[0] for q in queries}
+    assert "realised_against_predicted_by_grade" in {q[0] for q in queries}
+    assert len(GUIDE.read_text().split("```sql")) - 1 == len(queries)  # no question without its columns
+    con = duckdb.connect(str(published()), read_only=True)
+    try:
+        for name, columns, sql in queries:
+            result = con.execute(sql)
+            assert [d[0] for d in result.description] == columns, name
+            result.fetchall()
+    finally:
+        con.close()
+
+
+def test_sql_shell_is_read_only_on_the_published_snapshot(
+    pipeline_env: tuple[Path, Any], first_run: dg.ExecuteInProcessResult
+) -> None:
+    import subprocess
+    import sys
+
+    one = subprocess.run(
+        [sys.executable, "-m", "pipelines.sql_shell", "-c", "select count(*) as loans from marts.fct_borrower_loans"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "loans" in one.stdout and "2" in one.stdout
+    session = subprocess.run(
+        [sys.executable, "-m", "pipelines.sql_shell"],
+        input=".tables\nselect grade,\n  count(*) as n from marts.fct_borrower_loans group by 1 order by 1;\n"
+        "create table marts.x (a int);\n.quit\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "marts.fct_borrower_loans" in session.stdout and "One row per loan" in session.stdout
+    assert "read-only" in session.stdout.lower() and "error:" in session.stdout  # the write was refused
+
+
+def test_export_loans_writes_an_open_data_set(
+    pipeline_env: tuple[Path, Any], first_run: dg.ExecuteInProcessResult, tmp_path: Path
+) -> None:
+    import json
+
+    import polars as pl
+
+    from pipelines.export_loans import COLUMNS, export
+
+    root, story = pipeline_env
+    target = export(tmp_path / "export")
+    frame = pl.read_parquet(target)
+    assert frame.columns == [c.name for c in COLUMNS]
+    assert frame["loan_id"].to_list() == sorted({story.loan_id, story.listed_loan_id})
+    assert not [c for c in frame.columns if _forbidden(c) or c in ("borrower_id", "username", "borrower_username")]
+    loan = frame.filter(pl.col("loan_id") == story.loan_id).row(0, named=True)
+    assert (loan["grade"] is not None, loan["outcome"], str(loan["amount"]), loan["issue_month"]) == (
+        True,
+        "open",
+        "5000.00",
+        date(2026, 3, 1),
+    )
+    dictionary = json.loads((tmp_path / "export" / "data_dictionary.json").read_text())
+    assert [d["column"] for d in dictionary] == frame.columns and all(d["description"] for d in dictionary)
+    assert "| `outcome` |" in (tmp_path / "export" / "data_dictionary.md").read_text()

@@ -1,0 +1,130 @@
+"""An open loan-level data set: the loan book, one row per loan, as Parquet with a data dictionary.
+
+    uv run python -m pipelines.export_loans --out data/export/
+
+Read from the published warehouse snapshot (read-only), moved with Polars (Arrow, no Python rows), written
+as `loans.parquet`, `data_dictionary.md` and `data_dictionary.json` in --out. Like LendingClub's public
+files it has terms, grade, status and outcome and NO personal data: no borrower id or username, no exact
+timestamps (months only), and the borrower described by bands only (income band, employment, housing).
+Money is DECIMAL(18,2) dollars, rates percent DECIMAL(6,2); probability of default DECIMAL(9,6).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from api.settings import get_settings
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql: str
+    description: str
+
+
+COLUMNS = [
+    Column("loan_id", "loans.loan_id", "The loan's id on the platform (not a borrower identifier)."),
+    Column(
+        "listed_month",
+        "cast(date_trunc('month', loans.created_at) as date)",
+        "First day of the month the loan was listed.",
+    ),
+    Column(
+        "issue_month",
+        "loans.vintage_date",
+        "First day of the month the loan was issued (its vintage); null if never issued.",
+    ),
+    Column("amount", "loans.amount", "Amount requested, dollars."),
+    Column("funded_amount", "loans.funded_amount", "Amount funded by investors' notes, dollars."),
+    Column("term_months", "loans.term_months", "Number of monthly installments."),
+    Column("interest_rate", "loans.interest_rate", "Annual interest rate, percent."),
+    Column("installment", "loans.monthly_payment", "Level monthly payment, dollars."),
+    Column("grade", "loans.grade", "Credit grade A-G given by the platform's scoring model at listing."),
+    Column(
+        "probability_of_default",
+        "loans.probability_of_default",
+        "The scoring model's probability of default at listing.",
+    ),
+    Column("purpose", "loans.purpose", "The borrower's stated purpose."),
+    Column(
+        "status",
+        "loans.status",
+        "Lifecycle status now: listed, funded, active, late, repaid, charged_off, expired, cancelled.",
+    ),
+    Column(
+        "outcome",
+        "case when loans.status = 'repaid' then 'fully_paid' when loans.status = 'charged_off' then 'charged_off' "
+        "when loans.status in ('active', 'late') then 'open' else 'not_issued' end",
+        "fully_paid, charged_off, open (still being repaid) or not_issued (never disbursed).",
+    ),
+    Column("principal_repaid", "loans.principal_repaid", "Principal repaid so far, dollars."),
+    Column("interest_paid", "loans.interest_paid", "Interest paid so far, dollars."),
+    Column("fees_paid", "loans.fees_paid", "Fees paid so far, dollars."),
+    Column("outstanding_principal", "loans.outstanding_principal", "Principal still owed, dollars."),
+    Column("days_past_due", "loans.days_past_due", "Days the oldest unpaid installment is past due (0 when current)."),
+    Column("payments_count", "loans.payments_count", "Payments made."),
+    Column(
+        "closed_month",
+        "cast(date_trunc('month', loans.closed_at) as date)",
+        "First day of the month the loan ended, if it has.",
+    ),
+    Column("income_band", "borrowers.income_band", "Borrower's annual income band (or unknown)."),
+    Column("employment_status", "borrowers.employment_status", "Borrower's employment status."),
+    Column("housing", "borrowers.housing", "Borrower's housing: rent, own, mortgage, other."),
+]
+
+
+def export(out: Path, warehouse: Path | None = None) -> Path:
+    path = (warehouse or get_settings().warehouse_path).expanduser().resolve()
+    select = ",\n    ".join(f"{c.sql} as {c.name}" for c in COLUMNS)
+    sql = (
+        f"select\n    {select}\nfrom marts.fct_borrower_loans as loans\n"
+        "left join marts.dim_borrowers as borrowers on loans.borrower_id = borrowers.borrower_id\n"
+        "order by loans.loan_id"
+    )
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        frame = pl.from_arrow(con.sql(sql).to_arrow_table())
+        schema = con.sql(f"describe ({sql})").fetchall()
+    finally:
+        con.close()
+    assert isinstance(frame, pl.DataFrame)
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "loans.parquet"
+    frame.write_parquet(target)
+    sql_types = {row[0]: row[1] for row in schema}
+    dictionary = [{"column": c.name, "type": sql_types[c.name], "description": c.description} for c in COLUMNS]
+    (out / "data_dictionary.json").write_text(json.dumps(dictionary, indent=2) + "\n")
+    lines = [
+        "# Peerlend open loan data set: data dictionary",
+        "",
+        f"`loans.parquet`: one row per loan ({frame.height} loans), no personal data. Generated by",
+        "`python -m pipelines.export_loans` from the warehouse's marts (fct_borrower_loans, dim_borrowers).",
+        "",
+        "| column | type | description |",
+        "| --- | --- | --- |",
+        *(f"| `{d['column']}` | {d['type']} | {d['description']} |" for d in dictionary),
+        "",
+    ]
+    (out / "data_dictionary.md").write_text("\n".join(lines))
+    return target
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("data/export"))
+    parser.add_argument("--warehouse", type=Path, default=None, help="defaults to PEERLEND_WAREHOUSE_PATH")
+    args = parser.parse_args()
+    target = export(args.out, args.warehouse)
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()
