@@ -13,6 +13,7 @@ as text), so rows read the same either way.
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,15 +35,18 @@ class _Compiled:
 
 
 class Row(tuple[Any, ...]):
-    """A result row whose columns are also attributes, as SQLAlchemy's rows are."""
+    """A result row whose columns are also attributes, as SQLAlchemy's rows are (each statement gets its
+    own subclass with one itemgetter property per column)."""
 
+    __slots__ = ()
     _fields: tuple[str, ...] = ()
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[self._fields.index(name)]
-        except ValueError:
-            raise AttributeError(name) from None
+
+def _row_type(names: tuple[str, ...]) -> type[Row]:
+    namespace: dict[str, Any] = {"__slots__": (), "_fields": names}
+    for index, name in enumerate(names):
+        namespace[name] = property(operator.itemgetter(index))
+    return type("Row", (Row,), namespace)
 
 
 class FastStatement:
@@ -70,7 +74,7 @@ class FastStatement:
             defaults = {name: param.effective_value for name, param in compiled.binds.items() if not param.required}
             found = _Compiled(compiled.string, positional, defaults, bind, result)
             self._compiled[dialect.name] = found
-            self._row_types[dialect.name] = type("Row", (Row,), {"_fields": names, "__slots__": ()})
+            self._row_types[dialect.name] = _row_type(names)
         return found
 
     def _params(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
