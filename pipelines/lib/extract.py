@@ -38,6 +38,8 @@ Every run also drops whatever in `raw` the allow-list no longer names.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -647,6 +649,52 @@ def _to_frame(batch: pa.RecordBatch | pa.Table, columns: Sequence[WarehouseColum
     )
 
 
+class _Failed:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _prefetched(items: Iterable[Any], depth: int = 2) -> Iterator[Any]:
+    """`items` produced on a second thread while the caller consumes them: reading the source (ADBC) and
+    shaping batches (Polars) overlap with DuckDB's inserts — all three release the GIL, and there are two
+    cores. Errors on either side stop both."""
+    box: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    done, stop = object(), threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    try:
+                        box.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            box.put(_Failed(exc))
+        box.put(done)
+
+    worker = threading.Thread(target=produce, name="extract-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is done:
+                break
+            if isinstance(item, _Failed):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue, then let it end
+            try:
+                box.get_nowait()
+            except queue.Empty:
+                worker.join(timeout=0.1)
+
+
 def _rebatch(batches: Iterable[pa.RecordBatch], rows: int) -> Iterator[pa.Table]:
     pending: list[pa.RecordBatch] = []
     count = 0
@@ -729,8 +777,8 @@ def load_table(
         if present:
             assert source is not None
             witness = [_source_expr_type(c).sql_type for c in columns]
-            for arrow in _rebatch(source.batches(query, witness), batch_rows):
-                frame = _to_frame(arrow, columns, "c0")
+            frames = (_to_frame(arrow, columns, "c0") for arrow in _rebatch(source.batches(query, witness), batch_rows))
+            for frame in _prefetched(frames):
                 rows_read += frame.height
                 if frame.height == 0:
                     continue
