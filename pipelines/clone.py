@@ -822,6 +822,8 @@ def write(book: Book, url: str, log: Callable[[str], None] = lambda _: None) -> 
         conn: Any = sqlite_driver.connect(uri.removeprefix("file:").split("?", 1)[0], autocommit=True)
         with conn.cursor() as cur:  # a bulk load that a crash may lose: the benchmark rebuilds it then
             cur.execute("pragma synchronous = off")
+            # index builds sort on disk, not in memory (at 1M loans, 68M postings: many GiB otherwise)
+            cur.execute("pragma temp_store = file")
         conn.adbc_connection.set_options(**{"adbc.connection.autocommit": "false"})
         convert = _for_sqlite
     else:

@@ -449,3 +449,67 @@ def test_the_project_s_own_dagster_calls_raise_no_warnings() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "clean", done.stdout
+
+
+def test_clone_keeps_the_api_s_invariants(tmp_path: Path) -> None:
+    """The benchmark's clone generator writes a book the API's own rules would have written: balanced
+    transactions, balances = postings, schedules = amortize (due dates included), payment splits =
+    split_pro_rata on the notes' outstanding principal, loans repaid exactly when their schedule is paid."""
+    from collections import defaultdict
+
+    from api.payments.schedule import amortize
+    from api.payments.split import split_pro_rata
+    from pipelines import clone
+
+    url = f"sqlite:///{tmp_path / 'clone.db'}"
+    book = clone.build(url, clone.CloneSpec(loans=300, seed=7))
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        q = lambda sql: conn.execute(sa.text(sql)).all()  # noqa: E731
+        assert q("select transaction_id from ledger_entries group by 1 having sum(amount_cents) <> 0") == []
+        assert (
+            q(
+                "select a.account_id from ledger_accounts a left join (select account_id, sum(amount_cents) s "
+                "from ledger_entries group by 1) e using (account_id) where a.balance_cents <> coalesce(e.s, 0)"
+            )
+            == []
+        )
+        loans = q("select loan_id, amount_cents, interest_rate_bps, term_months, disbursed_at, status from loans")
+        schedules = defaultdict(list)
+        for row in q("select loan_id, number, due_date, principal_cents, interest_cents, paid_at from installments"):
+            schedules[row[0]].append(row[1:])
+        notes = defaultdict(list)
+        for row in q("select loan_id, investment_id, amount_cents from investments order by investment_id"):
+            notes[row[0]].append([row[1], row[2]])
+        shares = {
+            (r[0], r[1]): (r[2], r[3])
+            for r in q("select payment_id, investment_id, principal_cents, interest_cents from payment_distributions")
+        }
+        payments = defaultdict(list)
+        for row in q("select loan_id, payment_id, principal_cents, interest_cents from payments order by payment_id"):
+            payments[row[0]].append(row[1:])
+        disbursed = 0
+        for loan_id, amount, rate, term, disbursed_at, status in loans:
+            if disbursed_at is None:
+                assert schedules[loan_id] == [] and status in ("listed", "expired", "cancelled")
+                continue
+            disbursed += 1
+            day = datetime.fromisoformat(disbursed_at).date()
+            plan = amortize(amount, rate, term, day)
+            got = sorted(schedules[loan_id])
+            assert [(p.number, p.due_date.isoformat(), p.principal_cents, p.interest_cents) for p in plan] == [
+                g[:4] for g in got
+            ]
+            assert (status == "repaid") == all(g[4] is not None for g in got)
+            outstanding = dict(map(tuple, notes[loan_id]))
+            for payment_id, principal, interest in payments[loan_id]:
+                ids = [n for n, _ in notes[loan_id]]
+                weights = [outstanding[n] for n in ids]
+                if sum(weights) == 0:
+                    weights = [a for _, a in notes[loan_id]]
+                expected = zip(split_pro_rata(principal, weights), split_pro_rata(interest, weights), strict=True)
+                for n, (p, i) in zip(ids, expected, strict=True):
+                    assert shares.get((payment_id, n), (0, 0)) == (p, i)
+                    outstanding[n] -= p
+    engine.dispose()
+    assert disbursed > 250 and book.rows()["ledger_entries"] > 0
