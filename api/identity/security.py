@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import time
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 import jwt
 from argon2 import PasswordHasher
