@@ -1,4 +1,4 @@
-.PHONY: demo demo-reset demo-data api dashboards pipeline test lint docs bench bench-load
+.PHONY: demo demo-reset demo-data api dashboards pipeline sql export test lint docs bench bench-load
 
 demo:        ## the whole platform on demo data: API, pipelines, dashboards, Dagster UI
 	bash scripts/run_demo.sh
@@ -14,6 +14,12 @@ api:         ## the API alone on the configured database
 
 pipeline:    ## materialize every pipeline asset into the warehouse
 	bash -c 'source scripts/bootstrap.sh && uv run dagster asset materialize -m pipelines.definitions --select "*"'
+
+sql:         ## a read-only SQL shell on the published warehouse
+	uv run python -m pipelines.sql_shell
+
+export:      ## the open loan-level data set (Parquet + data dictionary) in data/export/
+	uv run python -m pipelines.export_loans --out data/export/
 
 dashboards:  ## the Streamlit dashboards over the warehouse
 	uv run streamlit run dashboards/app.py --server.headless true --browser.gatherUsageStats false --server.address 127.0.0.1 --client.toolbarMode viewer
