@@ -1,396 +1,224 @@
-"""A small warehouse with exactly the marts' contract, and helpers to point the dashboards at a file.
+"""Fixtures for the web app's tests.
 
-The story, January to April 2026:
-- alice (borrower 1) borrows $5,000.00 at 12.00 % over 12 months (loan 101, grade A, disbursed 2026-01-10,
-  three installments paid) and lists $2,500.00 more (loan 102, grade C, $1,000.00 funded, not disbursed);
-- bob (borrower 2) borrows $1,200.00 at 9.00 % over 3 months (loan 201, grade B) and repays it;
-- ivan (investor 10) holds $3,000.00 of loan 101 and all of loan 201; jane (investor 11) holds $2,000.00 of
-  loan 101 and has $1,000.00 committed to loan 102.
-Every figure is derived from these loans with integer cents, so the marts agree with each other.
+- ``platform``: the demo platform, built once per test run (shared by pytest-xdist workers through a file lock):
+  the API's SQLite database seeded by ``api.demo`` through the API, and the warehouse the real pipeline builds
+  from it (``tests/dashboards/platform_build.py``). Tests never write these two files; they copy the database.
+- ``live_api``: the real API in process (FastAPI's TestClient, an ``httpx2.Client``) on a fresh copy of that
+  database, wired into ``dashboards.api_client``; the pages read the platform's warehouse.
+- AppTest helpers to sign in and read everything a page rendered.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import fcntl
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from typing import Any
 
-import duckdb
+import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
+from streamlit.testing.v1 import AppTest
 
-from api.settings import get_settings
-from dashboards.queries import MARTS_SCHEMA
+from api.main import create_app
+from api.settings import Settings, get_settings
+from dashboards import api_client, queries
+from dashboards.settings import get_dashboard_settings
+from tests.dashboards import platform_build
 
 ROOT = Path(__file__).resolve().parents[2]
-
-MONEY = "DECIMAL(18,2)"
-
-
-def _money_cols(*names: str) -> list[tuple[str, str]]:
-    cols: list[tuple[str, str]] = []
-    for name in names:
-        cols += [(f"{name}_cents", "BIGINT"), (name, MONEY)]
-    return cols
-
-
-# The marts' contract, column by column, in the order of the brief.
-MART_DDL: dict[str, list[tuple[str, str]]] = {
-    "fct_borrower_loans": [
-        ("loan_id", "BIGINT"),
-        ("borrower_id", "BIGINT"),
-        ("borrower_username", "VARCHAR"),
-        ("purpose", "VARCHAR"),
-        ("grade", "VARCHAR"),
-        ("status", "VARCHAR"),
-        ("interest_rate", "DECIMAL(6,2)"),
-        ("term_months", "INTEGER"),
-        *_money_cols(
-            "amount",
-            "funded_amount",
-            "monthly_payment",
-            "principal_repaid",
-            "interest_paid",
-            "outstanding_principal",
-        ),
-        ("payments_count", "INTEGER"),
-        ("next_due_date", "DATE"),
-        ("created_at", "TIMESTAMP"),
-        ("disbursed_at", "TIMESTAMP"),
-    ],
-    "fct_loan_schedule": [
-        ("loan_id", "BIGINT"),
-        ("borrower_id", "BIGINT"),
-        ("installment_number", "INTEGER"),
-        ("due_date", "DATE"),
-        *_money_cols("payment", "principal", "interest", "balance_after", "paid_principal", "paid_interest"),
-        ("is_paid", "BOOLEAN"),
-    ],
-    "fct_investor_portfolios": [
-        ("investor_id", "BIGINT"),
-        ("user_id", "BIGINT"),
-        ("username", "VARCHAR"),
-        *_money_cols(
-            "cash",
-            "committed",
-            "outstanding_principal",
-            "principal_received",
-            "interest_received",
-            "total_invested",
-            "portfolio_value",
-        ),
-        ("notes_count", "INTEGER"),
-        ("loans_count", "INTEGER"),
-    ],
-    "fct_investor_notes": [
-        ("investment_id", "BIGINT"),
-        ("investor_id", "BIGINT"),
-        ("loan_id", "BIGINT"),
-        ("grade", "VARCHAR"),
-        ("interest_rate", "DECIMAL(6,2)"),
-        ("loan_status", "VARCHAR"),
-        *_money_cols("amount", "principal_received", "interest_received", "outstanding_principal"),
-        ("invested_at", "TIMESTAMP"),
-    ],
-    "fct_platform_kpis_daily": [
-        ("activity_date", "DATE"),
-        ("loans_listed", "INTEGER"),
-        ("loans_funded", "INTEGER"),
-        *_money_cols(
-            "originations",
-            "repayments",
-            "interest_paid",
-            "deposits",
-            "outstanding_principal",
-            "cumulative_originations",
-        ),
-        ("active_investors", "INTEGER"),
-    ],
-}
+APP = str(ROOT / "dashboards" / "app.py")
+PASSWORD = platform_build.DEMO_PASSWORD
+GENEROUS = "100000/minute"
+BUILD_TIMEOUT = 900
 
 
 @dataclass(frozen=True)
-class Loan:
-    loan_id: int
-    borrower_id: int
-    username: str
-    purpose: str
-    grade: str
-    status: str
-    rate: Decimal  # percent a year
-    term: int
-    amount: int  # cents
-    funded: int  # cents
-    created: dt.datetime
-    disbursed: dt.datetime | None
-    paid_installments: int
-    owners: tuple[tuple[int, int, int], ...]  # (investment_id, investor_id, cents)
+class Platform:
+    root: Path
+    database: Path  # the seeded API database: a template, copied by every test that runs the API
+    warehouse: Path  # the published warehouse built from it
+    mailbox: Path
+    build: dict[str, Any]
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.database}"
 
 
-LOANS = (
-    Loan(
-        101,
-        1,
-        "alice",
-        "debt consolidation",
-        "A",
-        "active",
-        Decimal("12.00"),
-        12,
-        500_000,
-        500_000,
-        dt.datetime(2026, 1, 5, 9),
-        dt.datetime(2026, 1, 10, 12),
-        3,
-        ((1001, 10, 300_000), (1003, 11, 200_000)),
-    ),
-    Loan(
-        102,
-        1,
-        "alice",
-        "home improvement",
-        "C",
-        "listed",
-        Decimal("18.50"),
-        36,
-        250_000,
-        100_000,
-        dt.datetime(2026, 4, 20, 9),
-        None,
-        0,
-        ((1004, 11, 100_000),),
-    ),
-    Loan(
-        201,
-        2,
-        "bob",
-        "car repair",
-        "B",
-        "repaid",
-        Decimal("9.00"),
-        3,
-        120_000,
-        120_000,
-        dt.datetime(2025, 12, 28, 9),
-        dt.datetime(2026, 1, 3, 12),
-        3,
-        ((1002, 10, 120_000),),
-    ),
-)
-INVESTORS = {10: (3, "ivan", 1_234_567), 11: (4, "jane", 50_000)}  # investor_id: (user_id, username, cash)
-DEPOSITS = {dt.date(2026, 1, 2): 1_654_567, dt.date(2026, 1, 4): 350_000}
-FIRST_DAY, LAST_DAY = dt.date(2026, 1, 1), dt.date(2026, 4, 30)
-
-
-def _round(x: Decimal) -> int:
-    return int(x.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    return day.replace(year=day.year + month // 12, month=month % 12 + 1)
-
-
-def monthly_payment(loan: Loan) -> int:
-    r = loan.rate / 1200
-    return _round(loan.amount * r / (1 - (1 + r) ** -loan.term))
-
-
-def schedule(loan: Loan) -> list[dict]:
-    """Level-payment schedule in cents; the last installment takes the rounding remainder."""
-    if loan.disbursed is None:
-        return []
-    r, balance, pay, rows = loan.rate / 1200, loan.amount, monthly_payment(loan), []
-    for n in range(1, loan.term + 1):
-        interest = _round(balance * r)
-        principal = balance if n == loan.term else pay - interest
-        balance -= principal
-        paid = n <= loan.paid_installments
-        rows.append(
-            {
-                "n": n,
-                "due": _add_months(loan.disbursed.date(), n),
-                "principal": principal,
-                "interest": interest,
-                "payment": principal + interest,
-                "balance": balance,
-                "paid": paid,
-            }
-        )
-    return rows
-
-
-def _split(total: int, owners: tuple[tuple[int, int, int], ...], amount: int) -> list[int]:
-    """Pro-rata by note size, remainder cents to the first note."""
-    parts = [total * cents // amount for _, _, cents in owners]
-    parts[0] += total - sum(parts)
-    return parts
-
-
-def _money_values(*cents: int) -> list:
-    out: list = []
-    for c in cents:
-        out += [c, Decimal(c).scaleb(-2)]
-    return out
-
-
-def build_warehouse(path: Path) -> Path:
-    """Write the marts to a new DuckDB file at ``path`` and close it."""
-    loans, sched, notes, daily = [], [], [], {}
-    note_totals: dict[int, dict[str, int]] = {}
-    for loan in LOANS:
-        rows = schedule(loan)
-        paid = [r for r in rows if r["paid"]]
-        repaid_p, paid_i = sum(r["principal"] for r in paid), sum(r["interest"] for r in paid)
-        unpaid = [r for r in rows if not r["paid"]]
-        outstanding = loan.amount - repaid_p if loan.disbursed else 0
-        loans.append(
-            [
-                loan.loan_id,
-                loan.borrower_id,
-                loan.username,
-                loan.purpose,
-                loan.grade,
-                loan.status,
-                loan.rate,
-                loan.term,
-                *_money_values(loan.amount, loan.funded, monthly_payment(loan), repaid_p, paid_i, outstanding),
-                len(paid),
-                unpaid[0]["due"] if unpaid else None,
-                loan.created,
-                loan.disbursed,
-            ]
-        )
-        for r in rows:
-            sched.append(
-                [
-                    loan.loan_id,
-                    loan.borrower_id,
-                    r["n"],
-                    r["due"],
-                    *_money_values(
-                        r["payment"],
-                        r["principal"],
-                        r["interest"],
-                        r["balance"],
-                        r["principal"] if r["paid"] else 0,
-                        r["interest"] if r["paid"] else 0,
-                    ),
-                    r["paid"],
-                ]
-            )
-        ps, is_ = _split(repaid_p, loan.owners, loan.amount), _split(paid_i, loan.owners, loan.amount)
-        for (inv_id, investor_id, cents), p, i in zip(loan.owners, ps, is_, strict=True):
-            note_out = cents - p if loan.disbursed else 0
-            notes.append(
-                [
-                    inv_id,
-                    investor_id,
-                    loan.loan_id,
-                    loan.grade,
-                    loan.rate,
-                    loan.status,
-                    *_money_values(cents, p, i, note_out),
-                    loan.created + dt.timedelta(days=1),
-                ]
-            )
-            t = note_totals.setdefault(investor_id, dict.fromkeys(("inv", "p", "i", "out", "com", "n"), 0))
-            t["inv"] += cents
-            t["p"] += p
-            t["i"] += i
-            t["out"] += note_out
-            t["com"] += 0 if loan.disbursed else cents
-            t["n"] += 1
-
-        # platform events
-        def event(day: dt.date) -> dict[str, int]:
-            return daily.setdefault(day, dict.fromkeys(("listed", "funded", "orig", "repay", "int"), 0))
-
-        if FIRST_DAY <= loan.created.date() <= LAST_DAY:
-            event(loan.created.date())["listed"] += 1
-        if loan.disbursed:
-            event(loan.disbursed.date())["funded"] += 1
-            event(loan.disbursed.date())["orig"] += loan.amount
-        for r in paid:
-            event(r["due"])["repay"] += r["payment"]
-            event(r["due"])["int"] += r["interest"]
-
-    portfolios = []
-    for investor_id, (user_id, username, cash) in INVESTORS.items():
-        t = note_totals[investor_id]
-        loans_count = len({n[2] for n in notes if n[1] == investor_id})
-        portfolios.append(
-            [
-                investor_id,
-                user_id,
-                username,
-                *_money_values(cash, t["com"], t["out"], t["p"], t["i"], t["inv"], cash + t["com"] + t["out"]),
-                t["n"],
-                loans_count,
-            ]
-        )
-
-    kpis, outstanding, cumulative, day = [], 0, 0, FIRST_DAY
-    while day <= LAST_DAY:
-        e = daily.get(day, dict.fromkeys(("listed", "funded", "orig", "repay", "int"), 0))
-        outstanding += e["orig"] - (e["repay"] - e["int"])
-        cumulative += e["orig"]
-        active = 1 if day < dt.date(2026, 1, 4) else 2
-        kpis.append(
-            [
-                day,
-                e["listed"],
-                e["funded"],
-                *_money_values(e["orig"], e["repay"], e["int"], DEPOSITS.get(day, 0), outstanding, cumulative),
-                active,
-            ]
-        )
-        day += dt.timedelta(days=1)
-
-    con = duckdb.connect(str(path))
-    try:
-        for mart, rows in (
-            ("fct_borrower_loans", loans),
-            ("fct_loan_schedule", sched),
-            ("fct_investor_portfolios", portfolios),
-            ("fct_investor_notes", notes),
-            ("fct_platform_kpis_daily", kpis),
-        ):
-            cols = MART_DDL[mart]
-            con.execute(f"create schema if not exists {MARTS_SCHEMA}")
-            con.execute(f"create table {MARTS_SCHEMA}.{mart} ({', '.join(f'{c} {t}' for c, t in cols)})")
-            con.executemany(f"insert into {MARTS_SCHEMA}.{mart} values ({', '.join('?' * len(cols))})", rows)
-    finally:
-        con.close()
-    return path
+def _shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # PEERLEND_TEST_PLATFORM_DIR keeps the built platform between runs (a developer's loop); it is rebuilt when
+    # its built.json is missing. Default: once per test run.
+    if os.environ.get("PEERLEND_TEST_PLATFORM_DIR"):
+        return Path(os.environ["PEERLEND_TEST_PLATFORM_DIR"])
+    # Under pytest-xdist every worker has its own basetemp inside one directory per run: build there once.
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "dashboards-platform"
 
 
 @pytest.fixture(scope="session")
-def warehouse_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small warehouse, built once per session. Tests only read it (``read_only=True``)."""
-    return build_warehouse(tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb")
+def platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
+    root = _shared_dir(tmp_path_factory)
+    root.mkdir(parents=True, exist_ok=True)
+    done = root / "built.json"
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker builds; the others wait here and reuse it
+        if not done.exists():
+            log = root / "build.log"
+            seeded = platform_build.finish(platform_build.run("seed", "--root", str(root), log=log), log, BUILD_TIMEOUT)
+            built = platform_build.finish(
+                platform_build.run(
+                    "pipeline", "--url", str(seeded["url"]), "--warehouse", str(root / "warehouse.duckdb"), log=log
+                ),
+                log,
+                BUILD_TIMEOUT,
+            )
+            done.write_text(json.dumps({"seed": seeded, "pipeline": built}))
+    return Platform(
+        root, root / "peerlend.db", root / "warehouse.duckdb", root / "mailbox", json.loads(done.read_text())
+    )
+
+
+def api_settings(database: Path, mailbox: Path, public_base_url: str = "http://127.0.0.1:8501") -> Settings:
+    return get_settings().model_copy(
+        update={
+            "env": "test",
+            "database_url": f"sqlite:///{database}",
+            "mailbox_dir": mailbox,
+            "public_base_url": public_base_url,
+            # one test client plays many people from one address; the per-address limits are for strangers
+            "rate_limit_login": GENEROUS,
+            "rate_limit_register": GENEROUS,
+            "rate_limit_token": GENEROUS,
+            "rate_limit_resend": GENEROUS,
+        }
+    )
+
+
+@dataclass
+class LiveApi:
+    client: TestClient
+    settings: Settings
+    database: Path
+
+    def call(self, method: str, path: str, username: str | None = None, **kwargs: Any) -> Any:
+        """The API answering a person directly (not through the app): the figures the pages must show."""
+        headers = dict(kwargs.pop("headers", {}))
+        if username:
+            token = self.client.post("/auth/token", data={"username": username, "password": PASSWORD}).json()
+            headers["Authorization"] = f"Bearer {token['access_token']}"
+        response = self.client.request(method, path, headers=headers, **kwargs)
+        assert response.status_code < 400, (method, path, response.status_code, response.text)
+        return response.json()
 
 
 @pytest.fixture
-def point_settings_at(monkeypatch: pytest.MonkeyPatch):
-    """Call with a path: sets ``PEERLEND_WAREHOUSE_PATH`` and refreshes the cached settings object."""
-
-    def point(path: Path) -> Path:
-        monkeypatch.setenv("PEERLEND_WAREHOUSE_PATH", str(path))
-        get_settings.cache_clear()
-        return path
-
-    yield point
-    get_settings.cache_clear()  # monkeypatch restores the env after this teardown; drop settings built from it
+def use_platform_warehouse(platform: Platform, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PEERLEND_WAREHOUSE_PATH", str(platform.warehouse))
+    get_settings.cache_clear()
+    yield platform.warehouse
+    get_settings.cache_clear()
 
 
 @pytest.fixture
-def use_warehouse(point_settings_at, warehouse_file: Path) -> Path:
-    """The dashboards read the fixture warehouse."""
-    return point_settings_at(warehouse_file)
+def live_api(platform: Platform, tmp_path: Path, use_platform_warehouse: Path) -> Iterator[LiveApi]:
+    database = tmp_path / "peerlend.db"
+    shutil.copyfile(platform.database, database)
+    settings = api_settings(database, tmp_path / "mailbox")
+    app = create_app(settings)
+    with TestClient(app) as client:
+        api_client.use_http_client(client)
+        try:
+            yield LiveApi(client, settings, database)
+        finally:
+            api_client.use_http_client(None)
+            app.state.database.dispose()
 
 
 @pytest.fixture(autouse=True)
-def _chdir_root(monkeypatch: pytest.MonkeyPatch) -> None:
+def _chdir_root(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # AppTest resolves the app path, and the settings their `.env`, from the working directory.
     monkeypatch.chdir(ROOT)
+    get_dashboard_settings.cache_clear()
+    yield
+    get_dashboard_settings.cache_clear()
+    queries.close_connections()
+
+
+# ------------------------------------------------------------------------------------------------- AppTest
+
+
+def sign_in(username: str, password: str = PASSWORD, query: dict[str, str] | None = None) -> AppTest:
+    """A fresh browser session signed in through the app's sign-in form."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.text_input(key="sign_in_username").input(username)
+    at.text_input(key="sign_in_password").input(password)
+    submit = next(b for b in at.button if b.label == "Sign in")
+    submit.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _walk(node: Any) -> Iterator[Any]:
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _walk(child)
+
+
+def rendered(at: AppTest) -> str:
+    """Everything the page sent to the browser, as text: every element's message (labels, values, options,
+    markdown, metrics), every table's cells and every chart's data rows."""
+    parts: list[str] = []
+    for node in _walk(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is not None and node.type not in ("arrow_data_frame", "vega_lite_chart"):
+            parts.append(str(proto))
+        if node.type == "arrow_data_frame":
+            parts.append(node.value.to_csv(index=False))
+        if node.type == "vega_lite_chart":
+            parts.append(proto.spec)
+            for dataset in chart_rows(node):
+                parts.append(dataset.to_csv(index=False))
+    return "\n".join(parts)
+
+
+def chart_rows(node: Any) -> list[pd.DataFrame]:
+    """The data rows of one Altair chart element."""
+    import pyarrow as pa
+
+    frames = []
+    for dataset in node.proto.datasets:
+        frames.append(pa.ipc.open_stream(dataset.data.data).read_all().to_pandas())
+    if node.proto.data.data:
+        frames.append(pa.ipc.open_stream(node.proto.data.data).read_all().to_pandas())
+    return frames
+
+
+def charts(at: AppTest) -> list[Any]:
+    return list(at.get("vega_lite_chart"))
+
+
+def tables(at: AppTest) -> list[pd.DataFrame]:
+    return [df.value for df in at.dataframe]
+
+
+Signer = Callable[..., AppTest]

@@ -1,140 +1,152 @@
-"""Each page through streamlit.testing.v1.AppTest (in-process, no browser)."""
+"""Every page through streamlit.testing.v1.AppTest (in process, no browser), signed in through the app's own form
+against the real API (in process, on a copy of the demo database) and the warehouse the pipeline built from it.
+
+Figures are compared with what the API answers the same person directly, and with the marts."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from decimal import Decimal
 
-import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboards" / "app.py")
-PAGES = ["app_pages/borrower.py", "app_pages/investor.py", "app_pages/platform.py"]
+from api.demo import DEMO_PASSWORD
+from dashboards.formatting import money
+from tests.dashboards.conftest import APP, LiveApi, metrics, open_page, rendered, sign_in, tables
+from tests.dashboards.platform_build import DEMO_PASSWORD as BUILD_PASSWORD
+
+BORROWER_PAGES = ["app_pages/borrower_apply.py", "app_pages/borrower_pay.py"]
+INVESTOR_PAGES = [
+    "app_pages/investor_browse.py",
+    "app_pages/investor_notes.py",
+    "app_pages/investor_cash.py",
+    "app_pages/investor_automation.py",
+]
+PLATFORM_PAGES = ["app_pages/platform_credit.py", "app_pages/platform_models.py", "app_pages/platform_ledger.py"]
+ACCOUNT_PAGES = ["app_pages/notifications.py", "app_pages/account.py"]
 
 
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30).run()
-    if page != PAGES[0]:
-        at.switch_page(page).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def test_the_demo_password_is_the_apis() -> None:
+    assert BUILD_PASSWORD == DEMO_PASSWORD
 
 
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def charts(at: AppTest) -> list[dict]:
-    """The Vega-Lite specs of the page's Altair charts, with their datasets."""
-    specs = []
-    for chart in at.get("vega_lite_chart"):
-        spec = json.loads(chart.proto.spec)
-        for dataset in chart.proto.datasets:
-            spec.setdefault("_rows", []).append(dataset.data.data)
-        specs.append(spec)
-    return specs
-
-
-def test_borrower_page(use_warehouse: Path) -> None:
-    at = open_page(PAGES[0])
-    assert at.title[0].value == "Borrower"
-    assert at.selectbox(key="borrower_id").value == 1  # alice comes first
-    assert metrics(at) == {
-        "Loans": "2",
-        "Borrowed": "$5,000.00",
-        "Outstanding principal": "$3,805.42",
-        "Next payment": "$444.24",
-        "Installments paid": "3 / 12",
-        "Principal paid": "$1,194.58",
-        "Interest paid": "$138.14",
-        "Total interest": "$330.93",
-    }
-    notes = {m.label: m.delta for m in at.metric}
-    assert (notes["Next payment"], notes["Loans"]) == ("due 2026-05-10", "1 disbursed")
-    loans = at.dataframe[0].value
-    assert loans["Loan"].tolist() == ["#102", "#101"]
-    assert loans.set_index("Loan").loc["#101", ["Amount", "Funded", "Outstanding", "Next due"]].tolist() == [
-        "$5,000.00",
-        "$5,000.00",
-        "$3,805.42",
-        "2026-05-10",
-    ]
-    assert loans.set_index("Loan").loc["#102", ["Status", "Funded", "Next due"]].tolist() == [
-        "listed",
-        "$1,000.00",
-        "—",
-    ]
-    (amortization,) = charts(at)
-    assert amortization["layer"][0]["mark"]["type"] == "bar"
-    assert at.selectbox(key="loan_for_1").options == ["#101 · debt consolidation · $5,000.00 · active"]
-
-
-def test_borrower_page_switches_borrower(use_warehouse: Path) -> None:
-    at = open_page(PAGES[0])
-    at.selectbox(key="borrower_id").set_value(2).run()
+def test_signed_out_the_app_offers_only_sign_in_and_registration(use_platform_warehouse: object) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
-    assert at.dataframe[0].value["Loan"].tolist() == ["#201"]
-    m = metrics(at)
-    assert (m["Outstanding principal"], m["Next payment"], m["Installments paid"]) == ("$0.00", "—", "3 / 3")
-    assert at.dataframe[1].value["Balance after"].tolist() == ["$802.99", "$403.00", "$0.00"]
+    assert at.title[0].value == "Sign in to Peerlend"
+    assert not at.metric and not at.dataframe  # nothing of anybody's data before signing in
 
 
-def test_investor_page(use_warehouse: Path) -> None:
-    at = open_page(PAGES[1])
-    assert at.title[0].value == "Investor"
-    assert metrics(at) == {
-        "Portfolio value": "$14,628.92",
-        "Cash": "$12,345.67",
-        "Committed": "$0.00",
-        "Outstanding principal": "$2,283.25",
-        "Principal received": "$1,916.75",
-        "Interest received": "$100.93",
-    }
-    assert at.dataframe[0].value["Note"].tolist() == ["#1001", "#1002"]
-    assert len(charts(at)) == 1
-    at.selectbox(key="investor_id").set_value(11).run()
-    assert metrics(at)["Committed"] == "$1,000.00"
-    notes = at.dataframe[0].value.set_index("Note")
-    assert notes.index.tolist() == ["#1004", "#1003"]
-    assert notes.loc["#1003", ["Grade", "Rate", "Invested", "Outstanding"]].tolist() == [
-        "A",
-        "12.00%",
-        "$2,000.00",
-        "$1,522.17",
-    ]
-
-
-def test_platform_page(use_warehouse: Path) -> None:
-    at = open_page(PAGES[2])
-    assert at.title[0].value == "Platform"
-    assert metrics(at) == {
-        "Originations": "$6,200.00",
-        "Repayments": "$2,550.76",
-        "Interest paid": "$156.18",
-        "Outstanding principal": "$3,805.42",
-        "Active investors": "2",
-        "Loans": "3",
-    }
-    assert len(charts(at)) == 3
-    at.segmented_control(key="grain").set_value("month").run()
+def test_a_wrong_password_shows_the_apis_message(live_api: LiveApi) -> None:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.text_input(key="sign_in_username").input("ivan")
+    at.text_input(key="sign_in_password").input("not the password at all")
+    next(b for b in at.button if b.label == "Sign in").click().run()
     assert not at.exception
-    assert metrics(at)["Originations"] == "$6,200.00"
-    assert len(charts(at)) == 3
+    assert [e.value for e in at.error] == ["Incorrect username or password"] or at.error, "no error shown"
+    assert "Traceback" not in rendered(at)
+    assert at.title[0].value == "Sign in to Peerlend"
 
 
-@pytest.mark.parametrize("page", PAGES)
-@pytest.mark.parametrize("state", ["missing", "zero bytes", "no marts"])
-def test_pages_explain_how_to_build_a_missing_warehouse(
-    page: str, state: str, point_settings_at, tmp_path: Path
-) -> None:
-    path = tmp_path / "warehouse.duckdb"
-    if state == "zero bytes":
-        path.touch()
-    elif state == "no marts":
-        duckdb.connect(str(path)).close()
-    point_settings_at(path)
-    at = open_page(page)
-    (warning,) = at.warning
-    assert "make pipeline" in warning.value and str(path) in warning.value
-    assert not at.metric and not at.dataframe and not at.get("vega_lite_chart")
+def test_borrower_pages_show_the_borrowers_own_loans(live_api: LiveApi) -> None:
+    at = sign_in("bella")
+    assert at.title[0].value == "My loans"
+    loans = live_api.call("GET", "/loans/list", "bella", params={"limit": 100})["items"]
+    assert loans, "bella has loans in the demo"
+    balance = Decimal(0)
+    for loan in loans:
+        if loan["status"] not in ("listed", "funded", "expired", "cancelled", "requested"):
+            schedule = live_api.call("GET", f"/loans/{loan['loan_id']}/schedule", "bella")
+            balance += Decimal(schedule["outstanding_principal"])
+    assert metrics(at)["Total balance"] == money(balance)
+    assert metrics(at)["Loans"] == str(len(loans))
+    assert sorted(tables(at)[0]["Loan"]) == sorted(f"#{loan['loan_id']}" for loan in loans)
+    for page in [*BORROWER_PAGES, *ACCOUNT_PAGES]:
+        open_page(at, page)
+        assert "Traceback" not in rendered(at)
+
+
+def test_investor_pages_agree_with_the_api(live_api: LiveApi) -> None:
+    at = sign_in("ivan")
+    assert at.title[0].value == "Portfolio"
+    portfolio = live_api.call("GET", "/investors/me/portfolio", "ivan")
+    shown = metrics(at)
+    assert shown["Cash"] == money(portfolio["cash"])
+    assert shown["Account value"] == money(portfolio["portfolio_value"])
+    assert shown["Outstanding principal"] == money(portfolio["outstanding_principal"])
+    invested = sum(
+        (
+            Decimal(n["amount"])
+            for n in portfolio["notes"]
+            if n["loan_status"] not in ("listed", "funded", "expired", "cancelled", "requested")
+        ),
+        Decimal(0),
+    )
+    assert shown["Invested in issued loans"] == money(invested)  # not committed money, not refunded notes
+    at = open_page(at, "app_pages/investor_notes.py")
+    notes = tables(at)[0]
+    assert sorted(notes["Note"]) == sorted(f"#{n['investment_id']}" for n in portfolio["notes"])
+    for page in [*INVESTOR_PAGES, *ACCOUNT_PAGES]:
+        open_page(at, page)
+        assert "Traceback" not in rendered(at)
+
+
+def test_platform_pages_for_staff(live_api: LiveApi) -> None:
+    at = sign_in("admin")
+    assert at.title[0].value == "Platform overview"
+    assert "Originations" in metrics(at)
+    for page in PLATFORM_PAGES:
+        open_page(at, page)
+        assert "Traceback" not in rendered(at)
+    assert any("Reconciled" in s.value for s in at.success), [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", ["app_pages/investor_portfolio.py", "app_pages/platform_overview.py"])
+def test_a_borrower_cannot_open_other_audiences_pages(live_api: LiveApi, page: str) -> None:
+    at = sign_in("boris")
+    # the page is not in a borrower's navigation at all: there is nothing to switch to
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page(page)
+    assert at.title[0].value == "My loans"
+
+
+def test_one_investor_never_sees_anothers_notes(live_api: LiveApi) -> None:
+    """ivan signs in; iris's investor and user ids are tried as URL parameters and every investor page is
+    rendered. No note id of iris's (that ivan does not also hold) appears anywhere, in a widget, a table or a
+    chart's data, and the figures stay ivan's even after iris's own session filled the caches."""
+    iris = live_api.call("GET", "/investors/me/portfolio", "iris")
+    ivan = live_api.call("GET", "/investors/me/portfolio", "ivan")
+    theirs = {f"#{n['investment_id']}" for n in iris["notes"]}
+    assert theirs
+
+    # iris first, so every cached query holds her rows when ivan comes
+    at_iris = sign_in("iris")
+    for page in INVESTOR_PAGES:
+        open_page(at_iris, page)
+
+    query = {"investor_id": str(iris["investor_id"]), "user_id": str(iris["investor_id"]), "username": "iris"}
+    at = sign_in("ivan", query=query)
+    assert metrics(at)["Cash"] == money(ivan["cash"])
+    for page in ["app_pages/investor_portfolio.py", *INVESTOR_PAGES]:
+        open_page(at, page)
+        text = rendered(at)
+        assert "iris" not in text
+        for df in tables(at):
+            if "Note" in df.columns:
+                assert not set(df["Note"]) & theirs, page
+    at = open_page(at, "app_pages/investor_notes.py")
+    assert sorted(tables(at)[0]["Note"]) == sorted(f"#{n['investment_id']}" for n in ivan["notes"])
+
+
+def test_a_payment_sent_twice_with_the_same_key_pays_once(live_api: LiveApi) -> None:
+    from dashboards.api_client import ApiClient
+
+    client = ApiClient(http=live_api.client)
+    client.login("bella", DEMO_PASSWORD)
+    loan = next(loan for loan in client.all_loans() if loan["status"] in ("active", "current", "late", "grace"))
+    schedule = client.schedule(loan["loan_id"])
+    due = next(i for i in schedule["installments"] if i["status"] != "paid")
+    first = client.pay(loan["loan_id"], due["payment"], "double-click-key")
+    second = client.pay(loan["loan_id"], due["payment"], "double-click-key")
+    assert second["payment_id"] == first["payment_id"]
+    assert len([p for p in client.payments(loan["loan_id"]) if p["payment_id"] == first["payment_id"]]) == 1
