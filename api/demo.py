@@ -83,7 +83,9 @@ def seed(
     settings = settings.model_copy(update=overrides)
     app = create_app(settings)
     rng = random.Random(20261125)
-    start = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=30 * months)
+    # The last seeded moment must lie in the past: anything stamped after the real now would sit above the
+    # warehouse's update watermark and hide the first real changes a user makes after the seed.
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=30 * months, hours=1)
     say = (lambda *_: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
     counts = {"loans": 0, "investments": 0, "payments": 0, "cancelled": 0}
     with TestClient(app) as client, frozen_at(start):

@@ -15,8 +15,9 @@ fresh=0
 echo "== migrating the database (alembic upgrade head)"
 uv run alembic upgrade head
 if [ "$fresh" = 1 ]; then
-  echo "== seeding demo data through the API"
-  uv run python -m api.demo
+  echo "== seeding demo data through the API (progress below; the API's own log: data/seed.log)"
+  uv run python -m api.demo >data/seed.log \
+    || { tail -40 data/seed.log; echo "!! seeding failed; the whole log is data/seed.log"; exit 1; }
 else
   echo "== keeping the existing demo database (make demo-reset starts over)"
 fi
