@@ -82,3 +82,20 @@ def test_choose_family_prefers_the_simpler_within_noise() -> None:
     assert train.choose_family(close)[0] == "scorecard"
     clear = {"families": {**close["families"], "boosted": {"auc_mean": 0.73, "fold_auc": [f + 0.05 for f in folds]}}}
     assert train.choose_family(clear)[0] == "boosted"
+
+
+def test_delong_standard_error_is_the_auc_s_sampling_error() -> None:
+    """DeLong's AUC equals scikit-learn's (ties count one half) and its SE agrees with a bootstrap's."""
+    rng = np.random.default_rng(7)
+    y = rng.random(2_500) < 0.05
+    p = np.round(rng.normal(size=2_500) + 0.6 * y, 1)  # rounded: ties
+    auc, se = V.delong(y, p)
+    assert auc == pytest.approx(roc_auc_score(y, p), abs=1e-12)
+    boot = [roc_auc_score(y[i], p[i]) for i in (rng.integers(0, len(y), len(y)) for _ in range(300))]
+    assert se == pytest.approx(float(np.std(boot)), rel=0.2)
+    low, high = V.auc_interval_delong(y, p)
+    assert low < auc < high and high - low == pytest.approx(2 * 1.96 * se, abs=2e-4)
+    same = V.delong_paired(y, p, p)
+    assert same["difference"] == 0 and same["p_two_sided"] == 1.0
+    paired = V.delong_paired(y, p, -p)
+    assert paired["difference"] == pytest.approx(2 * auc - 1) and paired["p_two_sided"] < 1e-6
