@@ -186,6 +186,10 @@ def test_monitoring_of_todays_mart_reports_not_enough_outcomes(tmp_path: Path, m
     )
     checks = _run_monitoring(monkeypatch, _warehouse(tmp_path / "w.duckdb", mart))
     assert checks["credit_model_input_drift"].passed and checks["credit_model_calibration"].passed
+    # the pass covers amount and term only, and says so: income and bureau attributes are not in the warehouse
+    drift = checks["credit_model_input_drift"]
+    assert "annual_income_cents" in drift.metadata["unmeasured"].value
+    assert "not measured" in str(drift.description) and "revol_util" in str(drift.description)
     notes = checks["credit_model_calibration"].metadata["notes"].value
     assert any(str(n).startswith(M.NOT_ENOUGH_OUTCOMES) for n in notes)
 

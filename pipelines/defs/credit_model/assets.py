@@ -206,14 +206,18 @@ def credit_model_monitoring(context: dg.AssetExecutionContext) -> dict[str, Any]
 
 def drift_result(report: dict[str, Any]) -> dg.AssetCheckResult:
     measured = {row["input"]: row["psi"] for row in report["psi"] if row["psi"] is not None}
+    unmeasured = [row["input"] for row in report["psi"] if row["psi"] is None]
+    description = f"PSI above {monitoring.PSI_DRIFT} fails the check"
+    if unmeasured:  # a pass says nothing about these: say so where the check is read
+        description += f"; {len(unmeasured)} not measured (column missing or too few rows): {', '.join(unmeasured)}"
     return dg.AssetCheckResult(
         passed=not report["drifted"],
         severity=dg.AssetCheckSeverity.ERROR,
-        description=f"PSI above {monitoring.PSI_DRIFT} fails the check",
+        description=description,
         metadata={
             "drifted": dg.MetadataValue.json(report["drifted"]),
             "psi": dg.MetadataValue.json(measured),
-            "unmeasured": dg.MetadataValue.json([row["input"] for row in report["psi"] if row["psi"] is None]),
+            "unmeasured": dg.MetadataValue.json(unmeasured),
             "notes": dg.MetadataValue.json(report["notes"]),
         },
     )
