@@ -35,6 +35,10 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     STAFF_MANAGE = "staff:manage"
     REPORTS_READ = "reports:read"
+    AUTO_INVEST = "auto-invest:own"
+    ALLOCATIONS_RUN = "allocations:run"
+    ALLOCATIONS_READ = "allocations:read"
+    WEBHOOKS_OWN = "webhooks:own"
 
 
 @dataclass(frozen=True)
@@ -58,14 +62,18 @@ POLICY: dict[Permission, Rule] = {
     Permission.LOAN_PAYMENTS: Rule(frozenset({BORROWER, ADMIN}), ownership="borrower of the loan"),
     Permission.LOAN_CANCEL: Rule(frozenset({BORROWER}), ownership="borrower of the loan, while listed"),
     Permission.LISTINGS_EXPIRE: Rule(frozenset({ADMIN})),
-    Permission.INVEST: Rule(frozenset({INVESTOR}), verified=True, ownership="self"),
+    Permission.INVEST: Rule(frozenset({INVESTOR}), verified=True, ownership="self; own notes and plans"),
     Permission.CASH_MOVE: Rule(frozenset({INVESTOR}), verified=True, ownership="self"),
-    Permission.PORTFOLIO_OWN: Rule(frozenset({INVESTOR}), ownership="self"),
+    Permission.PORTFOLIO_OWN: Rule(frozenset({INVESTOR}), ownership="self; own portfolio plans"),
     Permission.PAYMENT_MAKE: Rule(frozenset({BORROWER}), verified=True, ownership="borrower of the loan"),
     Permission.LEDGER_READ: Rule(frozenset({ADMIN})),
     Permission.AUDIT_READ: Rule(frozenset({ADMIN})),
     Permission.STAFF_MANAGE: Rule(frozenset({ADMIN})),
     Permission.REPORTS_READ: Rule(frozenset({ADMIN, ANALYST})),
+    Permission.AUTO_INVEST: Rule(frozenset({INVESTOR}), verified=True, ownership="self"),
+    Permission.ALLOCATIONS_RUN: Rule(frozenset({ADMIN})),
+    Permission.ALLOCATIONS_READ: Rule(frozenset({ADMIN, ANALYST})),
+    Permission.WEBHOOKS_OWN: Rule(frozenset({BORROWER, INVESTOR}), verified=True, ownership="self"),
 }
 
 

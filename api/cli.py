@@ -4,9 +4,16 @@ uv run python -m api.cli create-admin --username ops --email ops@example.com
     creates the first admin (staff cannot self-register); the password comes from
     PEERLEND_ADMIN_PASSWORD or is asked for without echo. The address counts as verified.
 uv run python -m api.cli expire-listings
-    expires stale listings and returns committed cash (for a daily scheduler).
+    ends listings whose time is up: partial issuance, or expiry returning committed cash (the worker,
+    `python -m api.worker`, runs this on its schedule).
 uv run python -m api.cli issue-funded
     issues every fully funded loan a crash left between funding and issuance.
+uv run python -m api.cli service [--date YYYY-MM-DD] [--force]
+    services every loan as of the end of that day (default yesterday): dues, grace, late fees, delinquency
+    buckets, charge-off (idempotent; the worker runs it daily; use it for backfills).
+uv run python -m api.cli reconcile
+    proves the ledger sums to zero, loan principal = sum over notes, processor settlement = ledger cash;
+    prints every difference and exits 1 on any.
 uv run python -m api.cli check-ledger
     proves the books: every transaction balances and every account's balance equals its postings.
 """
@@ -17,11 +24,12 @@ import argparse
 import getpass
 import os
 import sys
+from datetime import date, timedelta
 
 from api.identity import service as users_service
 from api.identity.audit import ClientInfo
 from api.integrations.processor.sandbox import SandboxProcessor
-from api.kit.clock import utcnow
+from api.kit.clock import today, utcnow
 from api.kit.db import Database
 from api.kit.errors import PeerlendError
 from api.ledger import repository as ledger_repo
@@ -73,12 +81,19 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("expire-listings", help="expire stale listings and return committed cash")
     commands.add_parser("issue-funded", help="issue fully funded loans left unissued")
     commands.add_parser("check-ledger", help="prove the ledger balances and balances equal postings")
+    serve_day = commands.add_parser("service", help="service every loan as of the end of a day (default yesterday)")
+    serve_day.add_argument("--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD, a day that is over")
+    serve_day.add_argument("--force", action="store_true", help="run again even if the day is marked done")
+    commands.add_parser("reconcile", help="reconcile ledger, notes and processor settlement; exit 1 on differences")
     args = parser.parse_args(argv)
     database = Database(get_settings().database_url)
     try:
         if args.command == "expire-listings":
-            expired = listings_service.expire_stale(database, get_settings())
-            print(f"expired {len(expired)} listing(s): {expired}")
+            report = listings_service.expire_due(database, SandboxProcessor(), get_settings())
+            print(
+                f"expired {len(report.expired)} listing(s): {report.expired}; funded partially "
+                f"{len(report.funded_partially)}: {report.funded_partially}"
+            )
             return 0
         if args.command == "issue-funded":
             issued = issuance.issue_all_funded(database, SandboxProcessor())
@@ -86,6 +101,24 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "check-ledger":
             return check_ledger(database)
+        if args.command == "service":
+            from api.servicing import daily
+
+            day = args.date or (today() - timedelta(days=1))
+            if day >= today():
+                print(f"error: {day.isoformat()} is not over yet; service a past day", file=sys.stderr)
+                return 2
+            outcome = daily.service_day(database, day, get_settings(), force=args.force)
+            print(outcome)
+            return 1 if outcome.failed else 0
+        if args.command == "reconcile":
+            from api.servicing.reconcile import reconcile
+
+            found = reconcile(database)
+            for difference in found.differences:
+                print(difference)
+            print("reconciled: no differences" if found.ok else f"{len(found.differences)} difference(s)")
+            return 0 if found.ok else 1
         password = os.environ.get("PEERLEND_ADMIN_PASSWORD") or getpass.getpass("Password for the new admin: ")
         try:
             user_id = create_admin(database, args.username, args.email, password)

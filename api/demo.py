@@ -33,7 +33,16 @@ RISK_PREFERENCES = ["conservative", "balanced", "aggressive"]
 BORROWERS = ["bella", "boris", "bianca", "bruno", "beatrix", "basil", "brenda", "bert"]
 INVESTORS = ["ivan", "iris", "igor", "ines", "isaac"]
 PURPOSES = ["debt consolidation", "home improvement", "car", "medical", "small business", "wedding", "moving"]
-RATES = ["5.50", "6.00", "7.25", "8.50", "9.99", "11.50", "13.00", "15.75", "18.00"]
+# Two investors automate: ivan buys the safer grades in small notes, iris anything up to D with a target mix.
+AUTO_INVEST = {
+    "ivan": {"grades": ["A", "B", "C"], "amount_per_note": "25.00", "max_per_loan": "100.00", "cash_to_keep": "200.00"},
+    "iris": {
+        "grades": ["A", "B", "C", "D"],
+        "amount_per_note": "50.00",
+        "max_per_loan": "150.00",
+        "target_mix": {"A": "25.00", "B": "35.00", "C": "25.00", "D": "15.00"},
+    },
+}
 MONTHS_OF_HISTORY = 9
 
 
@@ -42,6 +51,7 @@ class Demo:
         self.client = client
         self.rng = rng
         self.tokens: dict[str, dict[str, str]] = {}
+        self.investors = INVESTORS
 
     def call(self, method: str, path: str, who: str | None = None, money: bool = False, **kwargs: Any) -> Any:
         headers = dict(self.tokens[who]) if who else {}
@@ -87,7 +97,7 @@ def seed(
     # warehouse's update watermark and hide the first real changes a user makes after the seed.
     start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=30 * months, hours=1)
     say = (lambda *_: None) if quiet else (lambda *a: print(*a, file=sys.stderr, flush=True))
-    counts = {"loans": 0, "investments": 0, "payments": 0, "cancelled": 0}
+    counts = {"loans": 0, "investments": 0, "payments": 0, "cancelled": 0, "auto_invested": 0, "plan_notes": 0}
     with TestClient(app) as client, frozen_at(start):
         demo = Demo(client, rng)
         for name in BORROWERS:
@@ -101,6 +111,9 @@ def seed(
             demo.verify(settings.mailbox_dir, name)
             demo.call("PATCH", "/users/me", name, json={"risk_preference": rng.choice(RISK_PREFERENCES)})
         _create_admin(app, settings)
+        demo.login("admin")
+        for name, rules in AUTO_INVEST.items():
+            demo.call("PUT", "/investors/me/auto-invest", name, json=rules)
         say(f"registered {len(BORROWERS)} borrowers, {len(INVESTORS)} investors and admin 'admin'")
 
     active: list[tuple[str, int]] = []
@@ -108,7 +121,7 @@ def seed(
         day = start + timedelta(days=30 * month)
         with TestClient(app) as client, frozen_at(day):
             demo.client = client
-            for name in [*BORROWERS, *INVESTORS]:  # sessions last weeks, not the months replayed here
+            for name in [*BORROWERS, *INVESTORS, "admin"]:  # sessions last weeks, not the months replayed here
                 demo.login(name)
             for name in INVESTORS:
                 amount = Decimal(rng.randrange(20, 80) * 100)
@@ -127,20 +140,15 @@ def seed(
                     active.remove((borrower, loan_id))
             new_loans = []
             for borrower in rng.sample(BORROWERS, k=rng.randint(2, 3)):
-                loan = demo.call(
-                    "POST",
-                    "/loans/create",
-                    borrower,
-                    json={
-                        "amount": f"{rng.randrange(40, 480) * 25}.00",
-                        "interest_rate": rng.choice(RATES),
-                        "term_months": rng.choice([12, 24, 36, 36, 60]),
-                        "purpose": rng.choice(PURPOSES),
-                    },
-                )
+                loan = _apply(demo, borrower)
                 counts["loans"] += 1
                 new_loans.append((borrower, loan))
+            # auto-invest takes its notes first (the worker does this on its schedule; the demo runs it now)
+            run = demo.call("POST", "/admin/allocations", "admin")
+            counts["auto_invested"] += run["notes"]
             last_month = month == months
+            if last_month:
+                _place_a_plan(demo, counts)
             for borrower, loan in new_loans:
                 counts["investments"] += _fund(demo, loan, partial=last_month)
                 if not last_month:
@@ -154,6 +162,42 @@ def seed(
     say(f"seeded {counts['loans']} loans, {counts['investments']} investments, {counts['payments']} payments")
     app.state.database.dispose()
     return counts
+
+
+def _apply(demo: Demo, borrower: str) -> dict[str, Any]:
+    """A loan application with consent to the credit check, priced at the grade's rate from the rate card (no
+    `interest_rate`: one below the grade's floor would be refused); a term whose APR with the origination fee
+    would pass the cap gets a longer one."""
+    body: dict[str, Any] = {
+        "amount": f"{demo.rng.randrange(40, 480) * 25}.00",
+        "term_months": demo.rng.choice([12, 24, 36, 36, 60]),
+        "purpose": demo.rng.choice(PURPOSES),
+        "credit_check_consent": True,
+    }
+    for term in (body["term_months"], 36, 60):
+        body["term_months"] = term
+        response = demo.client.post("/loans/create", json=body, headers=demo.tokens[borrower])
+        if response.status_code == 201:
+            loan: dict[str, Any] = response.json()
+            break
+        if response.status_code != 422:
+            raise RuntimeError(f"POST /loans/create as {borrower}: {response.status_code} {response.text}")
+    else:
+        raise RuntimeError(f"no term prices {borrower}'s loan under the APR cap: {response.text}")
+    return loan
+
+
+def _place_a_plan(demo: Demo, counts: dict[str, int]) -> None:
+    """igor builds a diversified portfolio in one request: propose, then place it (all notes or none)."""
+    plan = demo.client.post(
+        "/investors/me/portfolio-plans",
+        json={"amount": "500.00", "risk_preference": "balanced", "min_loans": 4},
+        headers=demo.tokens["igor"],
+    )
+    if plan.status_code != 201:  # too few open listings this month: the demo goes on without a plan
+        return
+    placed = demo.call("POST", f"/investors/me/portfolio-plans/{plan.json()['plan_id']}/place", "igor", money=True)
+    counts["plan_notes"] = len(placed["notes"])
 
 
 def _user(name: str, role: str | None) -> dict[str, str]:
@@ -196,8 +240,9 @@ def _borrower_profile(name: str, rng: random.Random) -> dict[str, Any]:
 def _fund(demo: Demo, loan: dict[str, Any], partial: bool) -> int:
     """Investors buy notes in 25.00 steps until the loan is full (or, for the newest listings,
     about half full, so the demo keeps open listings)."""
-    remaining = Decimal(loan["amount"])
-    target = remaining if not partial else (remaining / 2 // 25) * 25
+    now = demo.call("GET", f"/loans/{loan['loan_id']}", demo.investors[0])  # after auto-invest's notes
+    amount, funded = Decimal(now["amount"]), Decimal(now["funded_amount"])
+    target = amount - funded if not partial else max(Decimal(0), (amount / 2 // 25) * 25 - funded)
     invested = Decimal(0)
     count = 0
     investors = demo.rng.sample(INVESTORS, k=len(INVESTORS))

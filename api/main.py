@@ -31,7 +31,9 @@ from api.kit.metrics import Metrics
 from api.kit.middleware import Edge
 from api.kit.ratelimit import RateLimiter
 from api.ledger import endpoints as ledger
+from api.lending import credit
 from api.lending import endpoints as lending
+from api.lending import market_endpoints as market
 from api.notifications import endpoints as notifications
 from api.payments import endpoints as payments
 from api.reports import endpoints as reports
@@ -79,6 +81,8 @@ def create_app(
     )
     app.state.limiter = limiter
     app.state.platform = Platform(settings, database, app.state.processor, app.state.mailer, limiter)
+    # The credit bureau and the one model version this process serves, loaded once at start-up.
+    credit.install(app, settings)
     handlers.install(app)
 
     metrics = Metrics()
@@ -89,7 +93,7 @@ def create_app(
     if docs:
         _docs_routes(app)
     # Routes match in order: the busiest first.
-    for module in (lending, cash, payments, reports, notifications, identity, ledger):
+    for module in (lending, market, cash, payments, reports, notifications, identity, ledger):
         app.include_router(module.router)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     return app

@@ -78,6 +78,61 @@ class Settings(BaseSettings):
         default=None, description="Bearer token for GET /metrics; required in production, else /metrics is off"
     )
 
+    # The marketplace (docs/marketplace.md).
+    model_version: str | None = Field(
+        default=None,
+        description="Credit model version to serve (a directory under model_dir); default: the one LATEST names "
+        "at start-up. Either way the API pins one version for its lifetime and records it on every loan.",
+    )
+    credit_bureau: Literal["sandbox"] = Field(default="sandbox", description="Which CreditBureau pulls files.")
+    partial_funding_threshold_pct: int = Field(
+        default=70,
+        ge=1,
+        le=100,
+        description="At expiry, a listing funded to this share is issued if its borrower accepted partial funding",
+    )
+    max_investment_per_loan_cents: int = Field(
+        default=1_000_000, ge=2500, description="The most one investor may commit to one loan, in cents"
+    )
+    auto_invest_max_share_pct: int = Field(
+        default=80,
+        ge=0,
+        le=100,
+        description="Automated investors may fill at most this share of a listing; the "
+        "rest is held back for investors who choose notes themselves",
+    )
+    auto_invest_rounds: int = Field(default=3, ge=1, le=10, description="Set-based rounds per auto-invest run")
+    plan_max_loan_share_pct: int = Field(
+        default=10, ge=1, le=100, description="A portfolio plan puts at most this share of its amount in one loan"
+    )
+    plan_valid_minutes: int = Field(default=30, ge=1, description="How long a proposed portfolio plan can be placed")
+    webhook_allow_private_targets: bool = Field(
+        default=False,
+        description="Allow webhook URLs on private, loopback or link-local addresses (tests and local demos only)",
+    )
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=30)
+    outbox_max_attempts: int = Field(default=8, ge=1, le=30, description="Deliveries tried before a notice is dead")
+    outbox_retry_base_seconds: int = Field(
+        default=30, ge=1, description="First retry delay; it doubles with each failed attempt (capped at 6 hours)"
+    )
+    worker_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="How often the worker looks for due jobs")
+    worker_job_intervals: dict[str, int] = Field(
+        default_factory=lambda: {"deliver_outbox": 5, "auto_invest": 60, "expire_listings": 60, "issue_funded": 60},
+        description="Seconds between runs of each worker job",
+    )
+
+    # Servicing (docs/servicing.md).
+    servicing_fee_bps: int = Field(
+        default=100, ge=0, le=10_000, description="Platform servicing fee, taken from the note holders' share"
+    )
+    collection_fee_bps: int = Field(
+        default=1_800, ge=0, le=10_000, description="Collection fee kept from recoveries after charge-off"
+    )
+    grace_days: int = Field(default=15, ge=0, le=60, description="Days after a due date before a late fee")
+    late_fee_min_cents: int = Field(default=1_500, ge=0, description="Late fee floor, in cents")
+    late_fee_bps: int = Field(default=500, ge=0, le=10_000, description="Late fee as a share of what is unpaid")
+    charge_off_days: int = Field(default=120, ge=30, le=365, description="Days past due at which a loan is charged off")
+
     @property
     def serve_docs(self) -> bool:
         return self.docs_enabled if self.docs_enabled is not None else self.env != "production"

@@ -13,6 +13,7 @@ from api.cash import service as cash_service
 from api.identity import repository as identity_repo
 from api.identity.caller import Caller
 from api.identity.security import hash_password
+from api.integrations.bureau.base import CONSENT_VERSION, Consent
 from api.integrations.processor.sandbox import SandboxProcessor
 from api.ledger import repository as ledger_repo
 from api.ledger.accounts import Owner
@@ -87,15 +88,21 @@ def borrower(session: Session, *, income_cents: int = 7_200_000) -> Caller:
     return _caller(user.user_id, user.username, "borrower", None)
 
 
+CONSENT = Consent(given_at=datetime(2026, 12, 1, tzinfo=UTC), text_version=CONSENT_VERSION, ip=None, user_agent=None)
+
+
 def listing(
     session: Session,
     owner: Caller | None = None,
     *,
     amount_cents: int = 500_000,
-    rate_bps: int = 600,
+    rate_bps: int | None = None,
     term_months: int = 36,
     config: Settings | None = None,
+    purpose: str = "debt consolidation",
+    accept_partial_funding: bool = False,
 ) -> Loan:
+    """A listed loan, priced at its grade's rate unless `rate_bps` is given."""
     return lending_service.create_loan(
         session,
         config or settings(),
@@ -103,5 +110,7 @@ def listing(
         amount_cents=amount_cents,
         rate_bps=rate_bps,
         term_months=term_months,
-        purpose="debt consolidation",
+        purpose=purpose,
+        consent=CONSENT,
+        accept_partial_funding=accept_partial_funding,
     )

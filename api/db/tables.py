@@ -17,12 +17,36 @@ from api.identity.tables import (
     UserProfile,
 )
 from api.ledger.tables import LedgerAccount, LedgerEntry, LedgerTransaction
-from api.lending.tables import Investment, Loan
-from api.notifications.tables import Notification
+from api.lending.tables import (
+    Allocation,
+    AllocationClaim,
+    AllocationHolding,
+    AllocationInvestor,
+    AllocationListing,
+    AllocationRun,
+    AutoInvestRule,
+    AutoInvestRulePurpose,
+    CreditPull,
+    Investment,
+    Loan,
+    LoanEventRow,
+    PortfolioPlan,
+    PortfolioPlanNote,
+)
+from api.notifications.tables import Notification, OutboxMessage, ScheduledJob, WebhookSubscription
 from api.payments.tables import Installment, Payment, PaymentDistribution
 
 __all__ = [
+    "Allocation",
+    "AllocationClaim",
+    "AllocationHolding",
+    "AllocationInvestor",
+    "AllocationListing",
+    "AllocationRun",
     "AuditEntry",
+    "AutoInvestRule",
+    "AutoInvestRulePurpose",
+    "CreditPull",
     "AuthSession",
     "Base",
     "BigId",
@@ -36,12 +60,18 @@ __all__ = [
     "LedgerEntry",
     "LedgerTransaction",
     "Loan",
+    "LoanEventRow",
     "LoginThrottle",
     "Notification",
+    "OutboxMessage",
     "Payment",
     "PaymentDistribution",
+    "PortfolioPlan",
+    "PortfolioPlanNote",
     "RefreshToken",
+    "ScheduledJob",
     "User",
     "UserProfile",
     "UtcDateTime",
+    "WebhookSubscription",
 ]

@@ -14,6 +14,10 @@ normal side:
 | loan_principal             | loan     | debit       | principal the borrower still owes                    |
 | loan_interest              | loan     | debit       | interest the borrower has paid, cumulative           |
 | loan_collections           | loan     | credit      | received from the borrower, not yet distributed      |
+| platform_fee_income        | platform | credit      | origination fees the platform has earned, cumulative |
+| platform_servicing_income  | platform | credit      | servicing and collection fees earned, cumulative     |
+| loan_borrower_credit       | loan     | credit      | paid beyond what was owed, held for the borrower     |
+| investor_fee_income        | investor | credit      | late fees the investor has received, cumulative      |
 
 Every owner's accounts are created with the owner (investor, loan) or by the migration (platform), so
 posting never has to create one. Accounts are locked, and their balances changed, in `lock_order`, the
@@ -46,6 +50,10 @@ class AccountKind(StrEnum):
     LOAN_PRINCIPAL = "loan_principal"
     LOAN_INTEREST = "loan_interest"
     LOAN_COLLECTIONS = "loan_collections"
+    PLATFORM_FEE_INCOME = "platform_fee_income"
+    PLATFORM_SERVICING_INCOME = "platform_servicing_income"
+    LOAN_BORROWER_CREDIT = "loan_borrower_credit"
+    INVESTOR_FEE_INCOME = "investor_fee_income"
 
     @property
     def normal_side(self) -> Side:
@@ -65,10 +73,17 @@ _NORMAL_SIDE: dict[AccountKind, Side] = {
     AccountKind.LOAN_PRINCIPAL: Side.DEBIT,
     AccountKind.LOAN_INTEREST: Side.DEBIT,
     AccountKind.LOAN_COLLECTIONS: Side.CREDIT,
+    AccountKind.PLATFORM_FEE_INCOME: Side.CREDIT,
+    AccountKind.PLATFORM_SERVICING_INCOME: Side.CREDIT,
+    AccountKind.LOAN_BORROWER_CREDIT: Side.CREDIT,
+    AccountKind.INVESTOR_FEE_INCOME: Side.CREDIT,
 }
+_PLATFORM_KINDS = frozenset(
+    {AccountKind.PROCESSOR_CASH, AccountKind.PLATFORM_FEE_INCOME, AccountKind.PLATFORM_SERVICING_INCOME}
+)
 _OWNER: dict[AccountKind, Owner] = {
     kind: Owner.PLATFORM
-    if kind is AccountKind.PROCESSOR_CASH
+    if kind in _PLATFORM_KINDS
     else (Owner.INVESTOR if kind.value.startswith("investor_") else Owner.LOAN)
     for kind in AccountKind
 }
@@ -128,8 +143,18 @@ class Account:
     def loan_collections(loan_id: int) -> Account:
         return Account(AccountKind.LOAN_COLLECTIONS, loan_id)
 
+    @staticmethod
+    def investor_fee_income(investor_id: int) -> Account:
+        return Account(AccountKind.INVESTOR_FEE_INCOME, investor_id)
+
+    @staticmethod
+    def loan_borrower_credit(loan_id: int) -> Account:
+        return Account(AccountKind.LOAN_BORROWER_CREDIT, loan_id)
+
 
 PROCESSOR_CASH = Account(AccountKind.PROCESSOR_CASH)
+PLATFORM_FEE_INCOME = Account(AccountKind.PLATFORM_FEE_INCOME)
+PLATFORM_SERVICING_INCOME = Account(AccountKind.PLATFORM_SERVICING_INCOME)
 
 
 def lock_order(account: Account) -> tuple[str, int]:

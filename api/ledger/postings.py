@@ -4,7 +4,8 @@ A posting's amount is positive for a debit and negative for a credit; every tran
 sum to zero. Accounts and their normal sides are in api/ledger/accounts.py.
 
 Transaction kinds: deposit, withdrawal, investment, disbursement, repayment, distribution,
-commitment_release (a listing cancelled or expired: committed cash goes back to the investors).
+commitment_release (a listing cancelled or expired: committed cash goes back to the investors),
+issuance (a loan paid out with its origination fee kept as platform revenue).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from api.ledger.accounts import PROCESSOR_CASH, Account
+from api.ledger.accounts import PLATFORM_FEE_INCOME, PROCESSOR_CASH, Account
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,4 +102,23 @@ def distribution(loan_id: int, shares: Sequence[tuple[int, int, int]]) -> list[P
         postings.append(Posting(Account.investor_cash(investor_id), -(share_principal + share_interest)))
         postings.append(Posting(Account.investor_notes(investor_id), share_principal))
         postings.append(Posting(Account.investor_interest_income(investor_id), -share_interest))
+    return check_balanced(postings)
+
+
+def issuance(loan_id: int, notes: Sequence[tuple[int, int]], fee_cents: int) -> list[Posting]:
+    """Issue a loan whose origination fee is deducted from the disbursement. `notes` is (investor_id,
+    amount_cents) per note. The borrower owes the whole amount lent (the schedule is on it); the processor
+    pays out the amount less the fee, and the fee is the platform's revenue. Each investor's commitment
+    becomes an outstanding note, as in `disbursement`."""
+    total = sum(amount for _, amount in notes)
+    if not 0 <= fee_cents < total:
+        raise UnbalancedTransaction(f"an origination fee of {fee_cents} cents does not fit a loan of {total}")
+    postings = [
+        Posting(Account.loan_principal(loan_id), total),
+        Posting(PROCESSOR_CASH, -(total - fee_cents)),
+        Posting(PLATFORM_FEE_INCOME, -fee_cents),
+    ]
+    for investor_id, amount in notes:
+        postings.append(Posting(Account.investor_commitments(investor_id), amount))
+        postings.append(Posting(Account.investor_notes(investor_id), -amount))
     return check_balanced(postings)

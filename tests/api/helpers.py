@@ -26,6 +26,21 @@ BORROWER_PROFILE = {
     "employment_length_years": 6,
     "housing": "rent",
 }
+# The README's seed borrower: with the sandbox bureau this identity grades A for $5,000 over 36 months, a grade
+# whose floor (5.49 %) allows the seed's 6.00 %.
+SEED_PROFILE = {
+    "legal_name": "Maria Lopez",
+    "date_of_birth": "1988-03-02",
+    "address_line1": "4 Elm Road",
+    "city": "Denver",
+    "postal_code": "80202",
+    "country": "US",
+    "phone": "+13035550188",
+    "annual_income": "68000.00",
+    "employment_status": "employed",
+    "employment_length_years": 5,
+    "housing": "rent",
+}
 
 
 def email_of(username: str) -> str:
@@ -43,7 +58,14 @@ def verify(client: TestClient, username: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def register(client: TestClient, username: str, role: str = "borrower", *, ready: bool = True) -> dict[str, Any]:
+def register(
+    client: TestClient,
+    username: str,
+    role: str = "borrower",
+    *,
+    ready: bool = True,
+    profile: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Register; with `ready`, also verify the email and (borrowers) complete the profile."""
     response = client.post(
         "/users/register",
@@ -53,7 +75,7 @@ def register(client: TestClient, username: str, role: str = "borrower", *, ready
     if ready:
         verify(client, username)
         if role == "borrower":
-            patched = client.patch("/users/me", json=BORROWER_PROFILE, headers=login(client, username))
+            patched = client.patch("/users/me", json=profile or BORROWER_PROFILE, headers=login(client, username))
             assert patched.status_code == 200, patched.text
     return response.json()
 
@@ -89,14 +111,29 @@ def deposit(client: TestClient, auth: dict[str, str], amount: str) -> dict[str, 
     return response.json()
 
 
+def loan_body(amount: str = "5000.00", rate: str | None = None, term: int = 36, **extra: Any) -> dict[str, Any]:
+    """A loan application: without `rate` it is priced at the grade's rate from the rate card."""
+    body: dict[str, Any] = {
+        "amount": amount,
+        "term_months": term,
+        "purpose": "debt consolidation",
+        "credit_check_consent": True,
+        **extra,
+    }
+    if rate is not None:
+        body["interest_rate"] = rate
+    return body
+
+
 def create_loan(
-    client: TestClient, auth: dict[str, str], amount: str = "5000.00", rate: str = "6.00", term: int = 36
+    client: TestClient,
+    auth: dict[str, str],
+    amount: str = "5000.00",
+    rate: str | None = None,
+    term: int = 36,
+    **extra: Any,
 ) -> dict[str, Any]:
-    response = client.post(
-        "/loans/create",
-        json={"amount": amount, "interest_rate": rate, "term_months": term, "purpose": "debt consolidation"},
-        headers=auth,
-    )
+    response = client.post("/loans/create", json=loan_body(amount, rate, term, **extra), headers=auth)
     assert response.status_code == 201, response.text
     return response.json()
 

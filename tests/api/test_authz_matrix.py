@@ -131,6 +131,47 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ),
     ("GET", "/reports/loan-book"): lambda ids: ("GET", "/reports/loan-book", {}),
     ("GET", "/reports/borrowers"): lambda ids: ("GET", "/reports/borrowers", {}),
+    # servicing's (api/payments): the same owners as the loan's payments
+    ("GET", "/loans/{loan_id}/payoff"): lambda ids: ("GET", f"/loans/{ids['active']}/payoff", {}),
+    ("GET", "/loans/{loan_id}/servicing"): lambda ids: ("GET", f"/loans/{ids['active']}/servicing", {}),
+    ("GET", "/loans/rate-card"): lambda ids: ("GET", "/loans/rate-card", {}),
+    ("GET", "/loans/{loan_id}/events"): lambda ids: ("GET", f"/loans/{ids['active']}/events", {}),
+    ("POST", "/investments/{investment_id}/cancel"): lambda ids: ("POST", "/investments/999999/cancel", {}),
+    ("PUT", "/investors/me/auto-invest"): lambda ids: (
+        "PUT",
+        "/investors/me/auto-invest",
+        {"json": {"grades": ["A", "B"], "amount_per_note": "25.00", "max_per_loan": "50.00"}},
+    ),
+    ("GET", "/investors/me/auto-invest"): lambda ids: ("GET", "/investors/me/auto-invest", {}),
+    ("POST", "/investors/me/portfolio-plans"): lambda ids: (
+        "POST",
+        "/investors/me/portfolio-plans",
+        {"json": {"amount": "100.00", "risk_preference": "balanced", "min_loans": 2}},
+    ),
+    ("GET", "/investors/me/portfolio-plans/{plan_id}"): lambda ids: (
+        "GET",
+        "/investors/me/portfolio-plans/999999",
+        {},
+    ),
+    ("POST", "/investors/me/portfolio-plans/{plan_id}/place"): lambda ids: (
+        "POST",
+        "/investors/me/portfolio-plans/999999/place",
+        {},
+    ),
+    ("POST", "/admin/allocations"): lambda ids: ("POST", "/admin/allocations", {}),
+    ("GET", "/admin/allocations/{run_id}"): lambda ids: ("GET", "/admin/allocations/999999", {}),
+    ("POST", "/notifications/{notification_id}/read"): lambda ids: ("POST", "/notifications/999999/read", {}),
+    ("POST", "/webhooks/subscriptions"): lambda ids: (
+        "POST",
+        "/webhooks/subscriptions",
+        {"json": {"url": "http://127.0.0.1:9/hook", "events": ["loan.funded"]}},
+    ),
+    ("GET", "/webhooks/subscriptions"): lambda ids: ("GET", "/webhooks/subscriptions", {}),
+    ("DELETE", "/webhooks/subscriptions/{subscription_id}"): lambda ids: (
+        "DELETE",
+        "/webhooks/subscriptions/999999",
+        {},
+    ),
     ("GET", "/health"): lambda ids: ("GET", "/health", {}),
     ("GET", "/ready"): lambda ids: ("GET", "/ready", {}),
     ("GET", "/docs"): lambda ids: ("GET", "/docs", {}),
@@ -146,7 +187,12 @@ OWNERS: dict[tuple[str, str], set[str]] = {
     ("GET", "/loans/{loan_id}/payments"): {"bella", "ops"},
     ("POST", "/payments/make"): {"bella"},
     ("POST", "/loans/{loan_id}/cancel"): {"bob"},
+    ("GET", "/loans/{loan_id}/events"): {"bella", "ivan", "iris", "uma", "ops"},
+    ("GET", "/loans/{loan_id}/payoff"): {"bella", "ops"},
+    ("GET", "/loans/{loan_id}/servicing"): {"bella", "ops"},
 }
+# Routes another engineer is adding in the same working tree; their samples wait here until the routes land.
+IN_FLIGHT = {("GET", "/loans/{loan_id}/payoff"), ("GET", "/loans/{loan_id}/servicing")}
 # Allowed callers that still get a domain answer which is not about access.
 DOMAIN_ANSWERS = {
     ("POST", "/auth/refresh"): {401},  # an unknown refresh token
@@ -156,11 +202,20 @@ DOMAIN_ANSWERS = {
     ("POST", "/auth/resend-verification"): {409},  # already verified
     ("POST", "/investors/me/withdrawals"): {409},  # no cash
     ("POST", "/loans/{loan_id}/investments"): {409},  # no cash yet for investors who never deposited
+    ("POST", "/investments/{investment_id}/cancel"): {404},  # no such commitment
+    ("GET", "/investors/me/auto-invest"): {404},  # no rules yet (the PUT runs before it for some actors)
+    ("POST", "/investors/me/portfolio-plans"): {409},  # not enough open listings for the plan
+    ("GET", "/investors/me/portfolio-plans/{plan_id}"): {404},
+    ("POST", "/investors/me/portfolio-plans/{plan_id}/place"): {404},
+    ("GET", "/admin/allocations/{run_id}"): {404},
+    ("POST", "/notifications/{notification_id}/read"): {404},
+    ("DELETE", "/webhooks/subscriptions/{subscription_id}"): {404},
+    ("POST", "/webhooks/subscriptions"): {422},  # private targets are refused unless the setting allows them
 }
 
 
 def _loan_body() -> dict[str, Any]:
-    return {"amount": "1000.00", "interest_rate": "9.00", "term_months": 36, "purpose": "matrix"}
+    return {"amount": "1000.00", "term_months": 36, "purpose": "matrix", "credit_check_consent": True}
 
 
 @pytest.fixture
@@ -176,7 +231,7 @@ def world(client: TestClient) -> dict[str, Any]:
     active = create_loan(client, bella, amount="1000.00")["loan_id"]
     deposit(client, ivan, "2000.00")
     assert invest(client, ivan, active, "1000.00").json()["loan_status"] == "funded"
-    assert client.get(f"/loans/{active}", headers=ivan).json()["status"] == "active"  # issued after the commit
+    assert client.get(f"/loans/{active}", headers=ivan).json()["status"] == "current"  # issued after the commit
     made = client.post("/payments/make", json={"loan_id": active, "amount": "5.00"}, headers=bella | key())
     assert made.status_code == 201
     listed = create_loan(client, login(client, "bob"), amount="5000.00")["loan_id"]
@@ -198,7 +253,7 @@ def test_every_route_declares_a_permission_and_has_a_sample(client: TestClient) 
         permission_of(route)
         assert (method, path) in SAMPLES, f"add {method} {path} to the authorization matrix"
         seen.add((method, path))
-    assert seen == set(SAMPLES), f"samples for routes that no longer exist: {set(SAMPLES) - seen}"
+    assert seen == set(SAMPLES) - (IN_FLIGHT - seen), f"samples for routes that no longer exist: {set(SAMPLES) - seen}"
 
 
 def test_authorization_matrix(client: TestClient, world: dict[str, Any]) -> None:
@@ -212,7 +267,7 @@ def test_authorization_matrix(client: TestClient, world: dict[str, Any]) -> None
             for actor in ACTORS:
                 verb, url, kwargs = SAMPLES[(method, path)](ids)
                 headers = dict(_headers(client, actor, cache))
-                if verb in ("POST", "PATCH"):
+                if verb in ("POST", "PATCH", "PUT"):
                     headers |= key()
                 response = client.request(verb, url, headers=headers, **kwargs)
                 status = response.status_code

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import create_loan, deposit, invest, key, login, register, register_investor
+from tests.api.helpers import SEED_PROFILE, create_loan, deposit, invest, key, login, register, register_investor
 
 
 @pytest.fixture
 def world(client: TestClient) -> dict:
-    register(client, "bella")
+    register(client, "bella", profile=SEED_PROFILE)  # grade A: every rate from 5.49 % up is allowed
     register(client, "bob")
     register_investor(client, "ivan")
     auth = {"bella": login(client, "bella"), "bob": login(client, "bob"), "ivan": login(client, "ivan")}
@@ -42,7 +42,8 @@ def _portfolio(client: TestClient, auth: dict[str, str]) -> dict:
     ],
 )
 def test_bad_loan_requests(client: TestClient, world: dict, payload: dict, fragment: str) -> None:
-    response = client.post("/loans/create", json=payload, headers=world["auth"]["bella"])
+    body = {**payload, "credit_check_consent": True}
+    response = client.post("/loans/create", json=body, headers=world["auth"]["bella"])
     assert response.status_code == 422, response.text
     assert fragment in response.json()["detail"]
     listing = client.get("/loans/list", headers=world["auth"]["bella"]).json()["items"]

@@ -34,5 +34,6 @@ def test_demo_history_balances(tmp_path: Path) -> None:
         with Session(engine) as session:
             assert ledger_repo.balance_mismatches(session) == []
         statuses = {row[0] for row in connection.execute(text("SELECT DISTINCT status FROM loans"))}
-        assert {"active", "listed"} <= statuses
+        assert {"current", "listed"} <= statuses
+        assert counts["auto_invested"] > 0
     engine.dispose()

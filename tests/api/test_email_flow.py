@@ -85,7 +85,7 @@ def test_register_read_the_email_verify_log_in_and_list_a_loan(
     # Before verifying: logging in and editing the profile work; borrowing does not.
     auth = login(mail_client, "bella")
     assert mail_client.patch("/users/me", json=BORROWER_PROFILE, headers=auth).status_code == 200
-    loan = {"amount": "5000.00", "interest_rate": "6.00", "term_months": 36, "purpose": "car"}
+    loan = {"amount": "5000.00", "term_months": 36, "purpose": "car", "credit_check_consent": True}
     refused = mail_client.post("/loans/create", json=loan, headers=auth)
     assert refused.status_code == 403 and refused.json()["code"] == "email_not_verified"
     assert "verify your email" in refused.json()["detail"]

@@ -52,7 +52,10 @@ def test_only_the_borrower_cancels_and_only_while_listed(client: TestClient) -> 
 def test_stale_listings_expire(client: TestClient) -> None:
     bella, ivan, old_loan = _setup(client)
     admin = make_staff(client, "ops", "admin")
-    assert client.post("/admin/loans/expire", headers=admin).json() == {"expired_loan_ids": []}
+    assert client.post("/admin/loans/expire", headers=admin).json() == {
+        "expired_loan_ids": [],
+        "funded_partially_loan_ids": [],
+    }
     with frozen_at(datetime.now(UTC) + timedelta(days=15)):
         # sessions last 14 days too: log in again in the future
         bella, admin = login(client, "bella"), login(client, "ops")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.api.helpers import BORROWER_PROFILE, login, make_staff, register, register_investor
 
-LOAN = {"amount": "5000.00", "interest_rate": "6.00", "term_months": 36, "purpose": "car"}
+LOAN = {"amount": "5000.00", "term_months": 36, "purpose": "car", "credit_check_consent": True}
 
 
 @pytest.mark.parametrize(

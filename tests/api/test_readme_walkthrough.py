@@ -79,5 +79,5 @@ def test_the_readme_walkthrough_runs_as_pasted(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     portfolio = json.loads(done.stdout.strip().splitlines()[-1])
     assert portfolio["username"] == "omar" and len(portfolio["notes"]) == 1
-    assert portfolio["notes"][0]["loan_status"] == "active"
+    assert portfolio["notes"][0]["loan_status"] == "current"
     assert portfolio["notes"][0]["interest_received"] != "0.00"

@@ -64,7 +64,7 @@ def test_odd_ids_cursors_and_text_are_4xx(client: TestClient) -> None:
     assert too_big.status_code == 422
     nul = client.post(
         "/loans/create",
-        json={"amount": "5000.00", "interest_rate": "6.00", "term_months": 36, "purpose": "car\x00"},
+        json={"amount": "5000.00", "term_months": 36, "purpose": "car\x00", "credit_check_consent": True},
         headers=auth,
     )
     assert nul.status_code == 422 and "NUL" in nul.json()["detail"]

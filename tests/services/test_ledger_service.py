@@ -12,7 +12,7 @@ from api.integrations.processor.sandbox import SandboxProcessor
 from api.kit.errors import InsufficientFunds
 from api.ledger import postings
 from api.ledger import repository as ledger_repo
-from api.ledger.accounts import PROCESSOR_CASH, Account
+from api.ledger.accounts import PLATFORM_FEE_INCOME, PROCESSOR_CASH, Account
 from api.lending import investing, issuance
 from api.lending import repository as loans_repo
 from tests import factories
@@ -26,7 +26,7 @@ def _books_are_sound(session: Session) -> None:
 
 def test_balances_equal_postings_after_every_kind_of_movement(session: Session) -> None:
     # The database may hold another test's (balanced) books: compare the platform's cash before and after.
-    held_before = ledger_repo.natural_balances(session, [PROCESSOR_CASH])[PROCESSOR_CASH]
+    before = ledger_repo.natural_balances(session, [PROCESSOR_CASH, PLATFORM_FEE_INCOME])
     processor = SandboxProcessor()
     ivan = factories.investor(session, cash_cents=600_000, processor=processor)
     loan = factories.listing(session, amount_cents=500_000)
@@ -36,7 +36,13 @@ def test_balances_equal_postings_after_every_kind_of_movement(session: Session) 
     cash = Account.investor_cash(ivan.investor())
     notes = Account.investor_notes(ivan.investor())
     assert ledger_repo.natural_balances(session, [cash, notes]) == {cash: 100_000, notes: 500_000}
-    assert ledger_repo.natural_balances(session, [PROCESSOR_CASH])[PROCESSOR_CASH] - held_before == 100_000
+    fee = loans_repo.get_loan(session, loan.loan_id).origination_fee_cents  # type: ignore[union-attr]
+    assert 5_000 <= fee <= 30_000  # 1-6 % of 5,000.00, by the borrower's grade on the rate card
+    after = ledger_repo.natural_balances(session, [PROCESSOR_CASH, PLATFORM_FEE_INCOME])
+    # The borrower received the amount less the fee; the fee stays in the platform's cash as its revenue.
+    assert after[PLATFORM_FEE_INCOME] - before[PLATFORM_FEE_INCOME] == fee
+    assert after[PROCESSOR_CASH] - before[PROCESSOR_CASH] == 100_000 + fee
+    assert [m.amount_cents for m in processor.movements if m.direction == "out"] == [500_000 - fee]
 
 
 def test_a_posting_that_would_overdraw_cash_changes_nothing(session: Session) -> None:
@@ -92,6 +98,6 @@ def test_issuing_is_idempotent(session: Session) -> None:
     assert done.loan_status == "funded"
     assert issuance.issue(session, processor, loan.loan_id) is True
     assert issuance.issue(session, processor, loan.loan_id) is False  # the sweeper finds nothing left to do
-    assert loans_repo.get_loan(session, loan.loan_id).status == "active"  # type: ignore[union-attr]
+    assert loans_repo.get_loan(session, loan.loan_id).status == "current"  # type: ignore[union-attr]
     assert len([m for m in processor.movements if m.direction == "out"]) == 1
     _books_are_sound(session)

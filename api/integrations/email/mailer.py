@@ -26,6 +26,8 @@ class OutgoingEmail:
     to: str
     subject: str
     body: str
+    # A stable Message-ID (the outbox sets one per notice) lets mail systems drop a resent copy.
+    message_id: str | None = None
 
 
 class Mailer(Protocol):
@@ -37,6 +39,8 @@ def _build(sender: str, message: OutgoingEmail) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.to
     email["Subject"] = message.subject
+    if message.message_id:
+        email["Message-ID"] = message.message_id
     # 7bit keeps links on one line, so a user (or grep) can copy them straight from the .eml file
     email.set_content(message.body, cte="7bit" if message.body.isascii() else "quoted-printable")
     return email
