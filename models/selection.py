@@ -93,6 +93,8 @@ NESTED_OUTER_SEED: Final = 99
 NESTED_INNER_SEED: Final = 1
 ALPHA: Final = 0.05
 INCUMBENT: Final = "scorecard (published)"
+#: The committed record of the full study (``--json models/selection_results.json``).
+RESULTS_FILE: Final = Path(__file__).resolve().parent / "selection_results.json"
 
 Matrix = npt.NDArray[np.float64]
 Raw = dict[str, npt.NDArray[np.float64]]

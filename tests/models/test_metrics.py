@@ -39,6 +39,10 @@ def test_held_out_metrics_match_metadata(scorer: scoring.CreditScorer, held_out:
     assert abs(p.mean() - y.mean()) < 0.01  # calibrated on average
     assert recorded["auc"] > 0.63  # where it stands: 0.651 on these rows (the card says so); 0.683 in CV
     assert len(recorded["calibration_table"]) == 10
+    assert recorded["auc_95ci_delong"] == V.auc_interval_delong(y, p)  # the card's confidence interval
+    assert recorded["auc_95ci_delong"][0] < 0.66 < recorded["auc_95ci_delong"][1]  # the target: not settled
+    versus = metadata["metrics"]["held_out_vs_baselines"]["lc_sub_grade"]
+    assert versus == V.delong_paired(y, p, D.sub_grade_rank(held_out.lc_sub_grade))
 
 
 def test_baselines_are_on_the_same_rows(held_out: D.Dataset, metadata: dict) -> None:

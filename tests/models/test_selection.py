@@ -62,3 +62,52 @@ def test_corrected_standard_error_and_acceptance_rule() -> None:
     assert not S.accepted(incumbent)
     assert S.accepted({"name": "x", "vs_incumbent": {"p_one_sided": 0.01}})
     assert not S.accepted({"name": "x", "vs_incumbent": {"p_one_sided": 0.2}})
+
+
+def test_holm_adjustment_and_the_amended_rule() -> None:
+    assert S.holm([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert S.holm([]) == []
+    results = [
+        {
+            "name": S.INCUMBENT,
+            "adoptable": True,
+            "searched": False,
+            "auc_mean": 0.68,
+            "vs_incumbent": {"p_one_sided": 0.5},
+        },
+        {"name": "a", "adoptable": True, "searched": False, "auc_mean": 0.69, "vs_incumbent": {"p_one_sided": 0.01}},
+        {"name": "b", "adoptable": True, "searched": False, "auc_mean": 0.70, "vs_incumbent": {"p_one_sided": 0.03}},
+        {"name": "c", "adoptable": False, "searched": False, "auc_mean": 0.71, "vs_incumbent": {"p_one_sided": 0.0}},
+        {"name": "d", "adoptable": True, "searched": True, "auc_mean": 0.72, "vs_incumbent": {"p_one_sided": 0.001}},
+    ]
+    S.add_holm(results)
+    adjusted = {r["name"]: r["vs_incumbent"]["p_holm"] for r in results}
+    assert adjusted[S.INCUMBENT] is None and adjusted["c"] is None  # outside the family
+    assert adjusted == {S.INCUMBENT: None, "a": pytest.approx(0.02), "b": pytest.approx(0.03), "c": None, "d": 0.003}
+    # b passes alone (0.03) and after Holm (0.03); c is never adoptable; d needs the nested check too
+    failing_nested = {"gain": {"p_one_sided": 0.4}}
+    assert S.decide(results, failing_nested) == ["b", "a"]
+    assert S.decide(results, {"gain": {"p_one_sided": 0.01}}) == ["d", "b", "a"]
+    assert S.decide(results, None) == ["b", "a"]
+
+
+def test_nested_check_searches_every_adoptable_change() -> None:
+    assert set(S.NESTED_MENU) == set(S.CHANGES) - S.WRONG_SIGN
+    assert set(S.SEARCH_MENU) < set(S.NESTED_MENU)
+    wrong = [c for c in S.CANDIDATES if not c.adoptable]
+    assert [c.changes for c in wrong] == [tuple(S.WRONG_SIGN)]
+
+
+def test_recorded_study_is_complete_and_its_decision_follows_the_rule() -> None:
+    """models/selection_results.json is the committed run: every candidate on 25 folds, the incumbent's first 15
+    folds are the ones models.train recorded, and the recorded decision is what the rule gives."""
+    record = json.loads(S.RESULTS_FILE.read_text(encoding="utf-8"))
+    assert record["complete"] and record["rows"] == {"train": 7_392, "train_defaults": 388}
+    names = [r["name"] for r in record["candidates"]]
+    assert names == [c.name for c in S.CANDIDATES]
+    assert all(len(r["fold_auc"]) == S.FOLDS * S.REPEATS for r in record["candidates"])
+    metadata = json.loads((scoring.resolve_model_dir() / scoring.METADATA_FILE).read_text())
+    recorded = metadata["metrics"]["cross_validation"]["families"]["scorecard"]["fold_auc"]
+    np.testing.assert_allclose(record["candidates"][0]["fold_auc"][: len(recorded)], recorded, atol=1e-5)
+    assert len(record["nested"]["folds"]) == S.FOLDS * S.NESTED_OUTER_REPEATS
+    assert record["accepted"] == S.decide(record["candidates"], record["nested"])
