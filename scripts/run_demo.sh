@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole platform with demo data on the embedded defaults: builds (or reuses) the demo, then serves
-# the API, the dashboards, the Dagster UI and the Dagster daemon (which keeps the warehouse fresh) until
-# Ctrl-C. "running" is printed only once all three ports answer.
+# the API, the platform's worker (listing expiry, auto-invest, email and webhook notices, daily servicing),
+# the web app, the Dagster UI and the Dagster daemon (which keeps the warehouse fresh) until Ctrl-C.
+# "running" is printed only once all three ports answer.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/build_demo.sh
@@ -11,6 +12,7 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 uv run python -m api.serve --host 127.0.0.1 --port "$API_PORT" >data/api.log 2>&1 & pids+=($!)
+uv run python -m api.worker >data/worker.log 2>&1 & pids+=($!)  # expiry, auto-invest, notices, servicing
 uv run streamlit run dashboards/app.py --server.headless true --browser.gatherUsageStats false \
   --server.port "$DASH_PORT" --server.address 127.0.0.1 --client.toolbarMode viewer >data/streamlit.log 2>&1 & pids+=($!)
 uv run dagster-webserver -m pipelines.definitions -h 127.0.0.1 -p "$DAGSTER_PORT" >data/dagster.log 2>&1 & pids+=($!)
