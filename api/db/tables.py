@@ -35,6 +35,7 @@ from api.lending.tables import (
 )
 from api.notifications.tables import Notification, OutboxMessage, ScheduledJob, WebhookSubscription
 from api.payments.tables import Installment, Payment, PaymentDistribution
+from api.servicing.tables import LoanFee, LoanServicingState, NoteChargeOff, ServicingRun
 
 __all__ = [
     "Allocation",
@@ -61,7 +62,10 @@ __all__ = [
     "LedgerTransaction",
     "Loan",
     "LoanEventRow",
+    "LoanFee",
+    "LoanServicingState",
     "LoginThrottle",
+    "NoteChargeOff",
     "Notification",
     "OutboxMessage",
     "Payment",
@@ -70,6 +74,7 @@ __all__ = [
     "PortfolioPlanNote",
     "RefreshToken",
     "ScheduledJob",
+    "ServicingRun",
     "User",
     "UserProfile",
     "UtcDateTime",

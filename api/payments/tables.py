@@ -41,13 +41,28 @@ class Payment(Base):
     principal_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
     interest_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
     fees_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    # Servicing (api/payments/servicing.py): the prepayment part of principal_cents, money received after
+    # charge-off, money beyond everything owed (held for the borrower), and the platform's servicing fee
+    # taken from the note holders' share.
+    prepayment_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    recovery_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    excess_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    servicing_fee_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    # settled (counts in the servicing replay) | returned (reversed; left out of the replay).
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="settled", server_default="settled")
+    return_code: Mapped[str | None] = mapped_column(String(8))
     processor_reference: Mapped[str] = mapped_column(String(64), nullable=False)
     date: Mapped[date] = mapped_column(Date, nullable=False)
     created_at: Mapped[datetime] = created_at_column()
 
     __table_args__ = (
         CheckConstraint("amount_cents > 0", name="ck_payments_amount_positive"),
-        CheckConstraint("principal_cents + interest_cents + fees_cents = amount_cents", name="ck_payments_parts_sum"),
+        CheckConstraint(
+            "principal_cents + interest_cents + fees_cents + recovery_cents + excess_cents = amount_cents",
+            name="ck_payments_parts_sum",
+        ),
+        CheckConstraint("prepayment_cents >= 0 AND prepayment_cents <= principal_cents", name="ck_payments_prepayment"),
+        CheckConstraint("status IN ('settled', 'returned')", name="ck_payments_status"),
     )
 
 
@@ -62,3 +77,7 @@ class PaymentDistribution(Base):
     investor_id: Mapped[int] = mapped_column(ForeignKey("investors.investor_id"), nullable=False, index=True)
     principal_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
     interest_cents: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    fees_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    recovery_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
+    # The platform's servicing (or, on recoveries, collection) fee kept from this note's share.
+    servicing_fee_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import HTMLResponse
 
 from api.authz import Permission
 from api.deps import ReadSessionDep, require
@@ -16,8 +17,9 @@ from api.identity.caller import Caller
 from api.kit.clock import today
 from api.kit.routing import TransactionalRoute
 from api.reports import repository as repo
+from api.reports import statements
 from api.reports.portfolio import portfolio_of
-from api.reports.schemas import BandCount, BorrowerBands, LoanBookRow, NotePublic, PortfolioPublic
+from api.reports.schemas import AnnualSummaryPublic, BandCount, BorrowerBands, LoanBookRow, NotePublic, PortfolioPublic
 
 router = APIRouter(route_class=TransactionalRoute)
 Analyst = Annotated[Caller, Depends(require(Permission.REPORTS_READ))]
@@ -37,6 +39,16 @@ def portfolio(caller: PortfolioOwner, session: ReadSessionDep) -> PortfolioPubli
         interest_received=p.interest_received_cents,
         principal_received=p.principal_received_cents,
         portfolio_value=p.portfolio_value_cents,
+        cash_available=p.cash_cents,
+        cash_pending=p.pending_cents,
+        fees_received=p.fees_received_cents,
+        recoveries_received=p.recoveries_cents,
+        servicing_fees=p.servicing_fees_cents,
+        charged_off=p.charged_off_cents,
+        late_notes=p.late_notes,
+        charged_off_notes=p.charged_off_notes,
+        nar=p.nar,
+        xirr=p.xirr,
         notes=[
             NotePublic(
                 investment_id=n.investment.investment_id,
@@ -49,9 +61,55 @@ def portfolio(caller: PortfolioOwner, session: ReadSessionDep) -> PortfolioPubli
                 interest_received=n.interest_received_cents,
                 outstanding_principal=n.outstanding_principal_cents,
                 created_at=n.investment.created_at,
+                fees_received=n.fees_received_cents,
+                recoveries_received=n.recoveries_cents,
+                servicing_fees=n.servicing_fees_cents,
+                charged_off=n.charged_off_cents,
+                nar=n.nar,
+                xirr=n.xirr,
             )
             for n in p.notes
         ],
+    )
+
+
+@router.get(
+    "/investors/me/statements/{month}",
+    tags=["investors"],
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}, "application/pdf": {}}}, 422: {"description": "Not YYYY-MM"}},
+)
+def monthly_statement(
+    month: Annotated[str, Path(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")],
+    caller: PortfolioOwner,
+    session: ReadSessionDep,
+    format: Annotated[Literal["html", "pdf"], Query(description="html (default) or pdf")] = "html",
+) -> Response:
+    """Every movement of the investor's cash in the month, with opening and closing balances."""
+    s = statements.statement(session, caller, month)
+    if format == "pdf":
+        return Response(
+            statements.as_pdf(s),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="peerlend-{month}.pdf"'},
+        )
+    return HTMLResponse(statements.as_html(s))
+
+
+@router.get("/investors/me/annual-summary/{year}", tags=["investors"], response_model=AnnualSummaryPublic)
+def annual_summary(
+    year: Annotated[int, Path(ge=2000, le=2100)], caller: PortfolioOwner, session: ReadSessionDep
+) -> AnnualSummaryPublic:
+    """The year's interest, late fees, recoveries, servicing fees and losses (charged-off principal)."""
+    a = statements.annual_summary(session, caller, year)
+    return AnnualSummaryPublic(
+        year=a.year,
+        interest=a.interest_cents,
+        late_fees=a.late_fees_cents,
+        recoveries=a.recoveries_cents,
+        servicing_fees=a.servicing_fees_cents,
+        losses=a.charged_off_cents,
+        net=a.net_cents,
     )
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.kit.schemas import Cents, RateBps
 from api.lending.schemas import LoanStatus
@@ -21,6 +22,12 @@ class NotePublic(BaseModel):
     interest_received: Cents
     outstanding_principal: Cents
     created_at: datetime
+    fees_received: Cents = 0
+    recoveries_received: Cents = 0
+    servicing_fees: Cents = 0
+    charged_off: Cents = 0
+    nar: Decimal | None = Field(default=None, description="Net annualized return, a fraction (0.0712 = 7.12 %)")
+    xirr: Decimal | None = Field(default=None, description="IRR of the note's dated cash flows (pyxirr)")
 
 
 class PortfolioPublic(BaseModel):
@@ -33,6 +40,19 @@ class PortfolioPublic(BaseModel):
     principal_received: Cents
     portfolio_value: Cents
     notes: list[NotePublic]
+    cash_available: Cents = Field(default=0, description="Spendable: settled cash")
+    cash_pending: Cents = Field(default=0, description="In flight at the processor, not spendable")
+    fees_received: Cents = Field(default=0, description="Late fees received")
+    recoveries_received: Cents = 0
+    servicing_fees: Cents = Field(default=0, description="Servicing and collection fees the platform kept")
+    charged_off: Cents = Field(default=0, description="Principal written off")
+    late_notes: int = 0
+    charged_off_notes: int = 0
+    nar: Decimal | None = Field(
+        default=None,
+        description="Net annualized return (LendingClub's, charged-off principal as loss; docs/servicing.md)",
+    )
+    xirr: Decimal | None = Field(default=None, description="IRR of every dated cash flow of the notes (pyxirr)")
 
 
 class LoanBookRow(BaseModel):
@@ -51,3 +71,13 @@ class BandCount(BaseModel):
 class BorrowerBands(BaseModel):
     by_age: list[BandCount]
     by_income: list[BandCount]
+
+
+class AnnualSummaryPublic(BaseModel):
+    year: int
+    interest: Cents
+    late_fees: Cents
+    recoveries: Cents
+    servicing_fees: Cents
+    losses: Cents = Field(description="Principal charged off in the year")
+    net: Cents = Field(description="interest + late fees + recoveries - servicing fees - losses")
