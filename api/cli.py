@@ -14,6 +14,8 @@ uv run python -m api.cli service [--date YYYY-MM-DD] [--force]
 uv run python -m api.cli reconcile
     proves the ledger sums to zero, loan principal = sum over notes, processor settlement = ledger cash;
     prints every difference and exits 1 on any.
+uv run python -m api.cli return-payment --payment-id N --code R01
+    applies a processor return: the payment's repayment and distributions reversed exactly, the loan re-serviced.
 uv run python -m api.cli check-ledger
     proves the books: every transaction balances and every account's balance equals its postings.
 """
@@ -85,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     serve_day.add_argument("--date", type=date.fromisoformat, default=None, help="YYYY-MM-DD, a day that is over")
     serve_day.add_argument("--force", action="store_true", help="run again even if the day is marked done")
     commands.add_parser("reconcile", help="reconcile ledger, notes and processor settlement; exit 1 on differences")
+    returned = commands.add_parser("return-payment", help="apply a processor return (R01, R02, ...) to a payment")
+    returned.add_argument("--payment-id", type=int, required=True)
+    returned.add_argument("--code", required=True, help="the ACH return code, e.g. R01")
     args = parser.parse_args(argv)
     database = Database(get_settings().database_url)
     try:
@@ -111,6 +116,17 @@ def main(argv: list[str] | None = None) -> int:
             outcome = daily.service_day(database, day, get_settings(), force=args.force)
             print(outcome)
             return 1 if outcome.failed else 0
+        if args.command == "return-payment":
+            from api.servicing.returns import return_payment
+
+            try:
+                with database.transaction() as session:
+                    done = return_payment(session, args.payment_id, args.code, get_settings())
+            except PeerlendError as exc:
+                print(f"error: {exc.detail}", file=sys.stderr)
+                return 2
+            print(f"payment {done.payment_id} is {done.status} ({done.return_code})")
+            return 0
         if args.command == "reconcile":
             from api.servicing.reconcile import reconcile
 

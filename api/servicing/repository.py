@@ -187,3 +187,32 @@ def processor_cash(session: Session) -> int:
 
 def recorded_cash(session: Session) -> int:
     return int(session.execute(_RECORDED_CASH).scalar_one())
+
+
+def postings_of_payment(session: Session, payment_id: int) -> list[tuple[str, int, int]]:
+    """(account kind, owner id, amount) of every posting the payment's transactions made (repayment and
+    distribution), to reverse them exactly."""
+    rows = _rows(
+        session,
+        text(
+            "SELECT a.account_type, a.owner_id, e.amount_cents FROM ledger_entries e "
+            "JOIN ledger_accounts a ON a.account_id = e.account_id "
+            "JOIN ledger_transactions t ON t.transaction_id = e.transaction_id "
+            "WHERE t.payment_id = :payment AND t.kind IN ('repayment', 'distribution') ORDER BY e.entry_id"
+        ).bindparams(payment=payment_id),
+    )
+    return [(str(k), int(o), int(a)) for k, o, a in rows]
+
+
+def later_settled_payments(session: Session, loan_id: int, on: date, payment_id: int) -> int:
+    value: Any = session.execute(
+        select(func.count())
+        .select_from(Payment)
+        .where(
+            Payment.loan_id == loan_id,
+            Payment.status == "settled",
+            Payment.payment_id != payment_id,
+            (Payment.date > on) | ((Payment.date == on) & (Payment.payment_id > payment_id)),
+        )
+    ).scalar()
+    return int(value or 0)

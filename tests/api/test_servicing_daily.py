@@ -99,3 +99,34 @@ def test_a_loan_that_stops_paying(client: TestClient, seed_loan: dict[str, Any])
         balances = trial_balance(client)
         assert balances["platform_servicing_income"] == Decimal("-18.00")
     assert_reconciled(client)
+
+
+def test_a_return_after_the_payment_was_distributed_reverses_it_exactly(
+    client: TestClient, seed_loan: dict[str, Any]
+) -> None:
+    from api.servicing.returns import return_payment
+
+    loan_id = seed_loan["loan_id"]
+    app = client.app
+    with frozen_at(datetime(2027, 2, 15, 12, tzinfo=UTC)):
+        before = trial_balance(client)
+        paid = pay(client, loan_id, "152.11").json()
+        assert paid["distributions"] and paid["servicing_fee"] == "1.52"
+        ivan_paid = client.get("/investors/me/portfolio", headers=login(client, "ivan")).json()
+    run(client, date(2027, 2, 15))
+    # the R01 arrives four days later
+    with frozen_at(datetime(2027, 2, 19, 12, tzinfo=UTC)):
+        with app.state.database.transaction() as session:  # type: ignore[attr-defined]
+            returned = return_payment(session, paid["payment_id"], "R01", app.state.settings)  # type: ignore[attr-defined]
+            assert returned.status == "returned"
+        with app.state.database.transaction() as session:  # type: ignore[attr-defined]
+            again = return_payment(session, paid["payment_id"], "R01", app.state.settings)  # type: ignore[attr-defined]
+            assert again.status == "returned"  # a duplicate notice changes nothing
+        after = trial_balance(client)
+        assert after == before, "every account is back where it was before the payment"
+        ivan = client.get("/investors/me/portfolio", headers=login(client, "ivan")).json()
+        assert Decimal(ivan["cash"]) < Decimal(ivan_paid["cash"]) and ivan["outstanding_principal"] == "2500.00"
+        assert status_of(client, loan_id) == "grace"
+        payments = client.get(f"/loans/{loan_id}/payments", headers=login(client, "bella")).json()
+        assert [p["status"] for p in payments] == ["returned"]
+    assert_reconciled(client)
