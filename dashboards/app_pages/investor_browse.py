@@ -68,7 +68,7 @@ with st.container(border=True):
         help=soon("min_funded_pct"),
     )
     amount_range = g.select_slider(
-        "Amount ($)",
+        "Loan amount ($)",
         options=[1000, 2500, 5000, 10000, 20000, 40000],
         value=(1000, 40000),
         key="browse_amount",
@@ -101,6 +101,27 @@ wanted = {
     "sort": sort if sort != "newest" else None,
 }
 params.update({k: v for k, v in wanted.items() if k in supported and v is not None})
+
+# The receipt of the last purchase, shown above the listings: a loan the purchase filled leaves them at once.
+RECEIPT = "_browse_receipt"
+receipt = st.session_state.get(RECEIPT)
+if receipt is not None:
+    st.success(
+        f"You bought note #{receipt['investment_id']} for {money(receipt['amount'])} in loan #{receipt['loan_id']}.",
+        icon=":material/check_circle:",
+    )
+    if not statuses.is_open_for_investment(receipt["loan_status"]):
+        st.success(
+            f"Loan #{receipt['loan_id']} is now fully funded ({money(receipt['loan_funded_amount'])}): it is paid "
+            "out to the borrower, and everyone involved has been notified.",
+            icon=":material/celebration:",
+        )
+    else:
+        st.info(f"Loan #{receipt['loan_id']} is now {money(receipt['loan_funded_amount'])} funded.")
+    if st.button("Dismiss", key="browse_dismiss"):
+        session.new_submission(receipt["_form"])  # the next purchase, even of the same amount, is a new one
+        st.session_state.pop(RECEIPT, None)
+        st.rerun()
 
 page = ui.call(lambda: api.loans(params), stop=True)
 assert page is not None
@@ -161,40 +182,23 @@ with st.expander("About this loan", expanded=True):
     views.funding_progress(loan, get_settings().listing_days)
 
 FORM = f"invest_{loan_id}"
-done = session.last_result(FORM)
-if done is None:
+with st.form(FORM):
     portfolio = ui.call(lambda: api.portfolio())
     cash = portfolio.get("cash") if portfolio else None
     remaining = views.to_decimal(loan.get("remaining_amount")) or Decimal(0)
     suggestion = min(remaining, max(STEP, (views.to_decimal(cash) or Decimal(0)) // STEP * STEP))
-    with st.form(FORM):
-        st.write(f"Your cash: **{money(cash)}** · notes are bought in multiples of {money(STEP)}.")
-        amount_text = st.text_input("Amount ($)", f"{suggestion:.2f}", key=f"invest_amount_{loan_id}")
-        submitted = st.form_submit_button("Invest", type="primary")
-    if submitted:
-        try:
-            body = {"loan_id": loan_id, "amount": parse_money(amount_text, minimum=STEP, step=STEP)}
-            session.submit_once(FORM, body, lambda key: api.invest(loan_id, body["amount"], key))
-        except MoneyInputError as error:
-            st.error(str(error))
-        except ApiError as error:
-            ui.show_api_error(error)
-        else:
-            st.rerun()
-else:
-    status = done["loan_status"]
-    st.success(
-        f"You bought note #{done['investment_id']} for {money(done['amount'])} in loan #{loan_id}.",
-        icon=":material/check_circle:",
-    )
-    if not statuses.is_open_for_investment(status):
-        st.success(
-            f"Loan #{loan_id} is now fully funded ({money(done['loan_funded_amount'])}): it is paid out to the "
-            "borrower, and everyone involved has been notified.",
-            icon=":material/celebration:",
-        )
+    st.write(f"Your cash: **{money(cash)}** · notes are bought in multiples of {money(STEP)}.")
+    amount_text = st.text_input("Amount to invest ($)", f"{suggestion:.2f}", key=f"invest_amount_{loan_id}")
+    submitted = st.form_submit_button("Invest", type="primary")
+if submitted:
+    try:
+        body = {"loan_id": loan_id, "amount": parse_money(amount_text, minimum=STEP, step=STEP)}
+        # the same key for a double click (the API buys one note); a new key for the next purchase
+        done, _ = session.submit_once(FORM, body, lambda key: api.invest(loan_id, body["amount"], key))
+    except MoneyInputError as error:
+        st.error(str(error))
+    except ApiError as error:
+        ui.show_api_error(error)
     else:
-        st.info(f"The loan is now {money(done['loan_funded_amount'])} funded.")
-    if st.button("Invest again", key=f"invest_again_{loan_id}"):
-        session.new_submission(FORM)
+        st.session_state[RECEIPT] = {**done, "_form": FORM}
         st.rerun()
