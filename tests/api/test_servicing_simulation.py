@@ -1,7 +1,8 @@
 """Two years of simulated servicing on PostgreSQL with a fake clock: loans paid on time, late, partially, prepaid,
 charged off and recovered, through the API and the daily job, with every invariant checked at every month end.
 
-(ACH returns are not in it yet: the processor still settles at once; see docs/servicing.md.)"""
+The processor still settles at once, so the returned payment's R01 is applied four days later the way the
+processor integration will apply it (api/servicing/returns.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from api.kit.clock import frozen_at
 from api.servicing import daily
 from api.servicing.reconcile import reconcile
+from api.servicing.returns import return_payment
 from tests.api.helpers import SEED_PROFILE, create_loan, deposit, invest, key, login, register, register_investor
 from tests.api.test_servicing_payments import make_staff_once
 
@@ -66,6 +68,14 @@ def prepaid(day: date, state: dict[str, Any]) -> str | None:
     return on_time(day, state)
 
 
+def returned(day: date, state: dict[str, Any]) -> str | None:
+    # pays on time, but installment 5's payment comes back R01 four days later; it is paid again on day 10
+    row = _due(state, day, 10)
+    if row and row["number"] == 5:
+        return "next_due"
+    return on_time(day, state)
+
+
 def defaulted(day: date, state: dict[str, Any]) -> str | None:
     row = _due(state, day)
     return row["payment"] if row and row["number"] <= 2 else None
@@ -82,6 +92,7 @@ PLANS: dict[str, Plan] = {
     "late": late,
     "partial": partial,
     "prepaid": prepaid,
+    "returned": returned,
     "defaulted": defaulted,
     "recovered": recovered,
 }
@@ -142,6 +153,13 @@ def test_two_years_of_servicing(client: TestClient, backend: str) -> None:
                     continue
                 paid = client.post("/payments/make", json={"loan_id": loan_id, "amount": amount}, headers=auth | key())
                 assert paid.status_code in (201, 409), paid.text
+                row = _due(state, day)
+                if plan == "returned" and row and row["number"] == 5:
+                    state["to_return"] = (day + timedelta(days=4), paid.json()["payment_id"])
+            pending = loans["returned"].get("to_return")
+            if pending and pending[0] == day:
+                with database.transaction() as session:
+                    assert return_payment(session, pending[1], "R01", settings).status == "returned"
         with frozen_at(at(day + timedelta(days=1), 1)):
             report = daily.service_day(database, day, settings)
             assert not report.failed
@@ -155,6 +173,9 @@ def test_two_years_of_servicing(client: TestClient, backend: str) -> None:
         assert statuses["prepaid"] == "repaid"
         assert statuses["defaulted"] == statuses["recovered"] == "charged_off"
         assert statuses["on_time"] == "current"
+        assert statuses["returned"] == "current"
+        back = client.get(f"/loans/{loans['returned']['loan_id']}/payments", headers=login(client, "b_returned")).json()
+        assert [p["status"] for p in back].count("returned") == 1
         assert statuses["late"] in ("current", "grace")
         late_view = client.get(f"/loans/{loans['late']['loan_id']}/servicing", headers=login(client, "b_late")).json()
         assert late_view["late_fees"], "the late borrower paid late fees"
