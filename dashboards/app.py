@@ -22,8 +22,14 @@ from dashboards import session  # noqa: E402
 
 st.set_page_config(page_title="Peerlend", page_icon=":material/account_balance:", layout="wide")
 
+principal = session.current()
+# The emailed link lands on this page whoever is signed in; it is listed only while there is something to verify.
 verify = st.Page(
-    "app_pages/verify_email.py", title="Verify email", icon=":material/mark_email_read:", url_path="verify-email"
+    "app_pages/verify_email.py",
+    title="Verify email",
+    icon=":material/mark_email_read:",
+    url_path="verify-email",
+    visibility="hidden" if principal is not None and principal.email_verified else "visible",
 )
 account = [
     st.Page("app_pages/notifications.py", title="Notifications", icon=":material/notifications:"),
@@ -31,7 +37,6 @@ account = [
     verify,
     st.Page("app_pages/sign_out.py", title="Sign out", icon=":material/logout:", url_path="sign-out"),
 ]
-principal = session.current()
 if principal is None:
     pages: dict[str, list[st.Page]] | list[st.Page] = [
         st.Page("app_pages/sign_in.py", title="Sign in", icon=":material/login:", default=True),
