@@ -13,6 +13,7 @@ from api.identity import repository as identity_repo
 from api.identity import service as identity_service
 from api.identity.audit import ClientInfo
 from api.identity.caller import Caller
+from api.integrations.bureau.base import CONSENT_VERSION, Consent
 from api.integrations.processor.sandbox import SandboxProcessor
 from api.kit.db import Database
 from api.lending import service as lending_service
@@ -22,6 +23,7 @@ PASSWORD = "bench-marking-passphrase-2026"
 CASH_PER_INVESTOR_CENTS = 100_000_000  # $1,000,000: the largest single deposit
 LOAN_CENTS = 4_000_000  # $40,000: the largest loan, 1,600 notes of $25
 CLIENT = ClientInfo(ip="127.0.0.1", user_agent="benchmarks")
+CONSENT = Consent(given_at=datetime(2026, 12, 1, tzinfo=UTC), text_version=CONSENT_VERSION, ip=None, user_agent=None)
 
 
 @dataclass(frozen=True)
@@ -83,9 +85,10 @@ def build(settings: Settings, *, investors: int, spread_loans: int, hot_loans: i
                     settings,
                     borrower_caller,
                     amount_cents=LOAN_CENTS,
-                    rate_bps=1200,
+                    rate_bps=None,  # the grade's rate from the rate card (a fixed rate may sit under the floor)
                     term_months=36,
                     purpose="debt consolidation",
+                    consent=CONSENT,
                 ).loan_id
                 for _ in range(spread_loans + hot_loans)
             ]

@@ -439,5 +439,484 @@ CREATE TRIGGER ledger_accounts_identity_fixed BEFORE UPDATE ON ledger_accounts F
 
 UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
 
+-- Running upgrade 0003 -> 0004
+
+ALTER TABLE loans DROP CONSTRAINT ck_loans_status;
+
+ALTER TABLE loans ADD COLUMN requested_amount_cents BIGINT;
+
+ALTER TABLE loans ADD COLUMN funded_bps INTEGER DEFAULT '0' NOT NULL;
+
+ALTER TABLE loans ADD COLUMN rate_card_version VARCHAR(32);
+
+ALTER TABLE loans ADD COLUMN origination_fee_bps INTEGER DEFAULT '0' NOT NULL;
+
+ALTER TABLE loans ADD COLUMN origination_fee_cents BIGINT DEFAULT '0' NOT NULL;
+
+ALTER TABLE loans ADD COLUMN apr_bps INTEGER;
+
+ALTER TABLE loans ADD COLUMN expected_loss_cents BIGINT;
+
+ALTER TABLE loans ADD COLUMN listed_at TIMESTAMP WITH TIME ZONE;
+
+ALTER TABLE loans ADD COLUMN listing_expires_at TIMESTAMP WITH TIME ZONE;
+
+ALTER TABLE loans ADD COLUMN accepts_partial_funding BOOLEAN DEFAULT false NOT NULL;
+
+UPDATE loans SET status = 'current' WHERE status = 'active';
+
+UPDATE loans SET status = 'late_16_30' WHERE status = 'late';
+
+UPDATE loans SET requested_amount_cents = amount_cents, funded_bps = funded_amount_cents * 10000 / amount_cents, apr_bps = interest_rate_bps, expected_loss_cents = (amount_cents * probability_of_default_ppm * 9 + 5000000) / 10000000, listed_at = created_at, listing_expires_at = created_at + interval '14 days';
+
+ALTER TABLE loans ALTER COLUMN requested_amount_cents SET NOT NULL;
+
+ALTER TABLE loans ALTER COLUMN apr_bps SET NOT NULL;
+
+ALTER TABLE loans ALTER COLUMN expected_loss_cents SET NOT NULL;
+
+ALTER TABLE loans ADD CONSTRAINT ck_loans_status CHECK (status IN ('requested', 'listed', 'funded', 'current', 'grace', 'late_16_30', 'late_31_120', 'charged_off', 'repaid', 'expired', 'cancelled'));
+
+ALTER TABLE loans ADD CONSTRAINT ck_loans_funded_bps CHECK (funded_bps = funded_amount_cents * 10000 / amount_cents);
+
+ALTER TABLE loans ADD CONSTRAINT ck_loans_fee_range CHECK (origination_fee_cents >= 0 AND origination_fee_cents < amount_cents);
+
+DROP INDEX ix_loans_status;
+
+CREATE INDEX ix_loans_status_id ON loans (status, loan_id);
+
+CREATE INDEX ix_loans_status_grade ON loans (status, grade, loan_id);
+
+CREATE INDEX ix_loans_status_rate ON loans (status, interest_rate_bps, loan_id);
+
+CREATE INDEX ix_loans_status_amount ON loans (status, amount_cents, loan_id);
+
+CREATE INDEX ix_loans_status_funded ON loans (status, funded_bps, loan_id);
+
+CREATE INDEX ix_loans_status_expiry ON loans (status, listing_expires_at, loan_id);
+
+ALTER TABLE investments ADD COLUMN status VARCHAR(16) DEFAULT 'committed' NOT NULL;
+
+ALTER TABLE investments ADD COLUMN source VARCHAR(8) DEFAULT 'manual' NOT NULL;
+
+ALTER TABLE investments ADD COLUMN ended_at TIMESTAMP WITH TIME ZONE;
+
+UPDATE investments SET status = 'issued' WHERE loan_id IN (SELECT loan_id FROM loans WHERE status IN ('current', 'grace', 'late_16_30', 'late_31_120', 'charged_off', 'repaid'));
+
+UPDATE investments SET status = 'released', ended_at = (SELECT closed_at FROM loans WHERE loans.loan_id = investments.loan_id) WHERE loan_id IN (SELECT loan_id FROM loans WHERE status IN ('expired', 'cancelled'));
+
+ALTER TABLE investments ADD CONSTRAINT ck_investments_status CHECK (status IN ('committed', 'issued', 'cancelled', 'released'));
+
+ALTER TABLE investments ADD CONSTRAINT ck_investments_source CHECK (source IN ('manual', 'auto', 'plan'));
+
+CREATE INDEX ix_investments_loan_investor ON investments (loan_id, investor_id);
+
+CREATE TABLE loan_events (
+    event_id BIGSERIAL NOT NULL,
+    loan_id BIGINT NOT NULL,
+    event VARCHAR(24) NOT NULL,
+    from_status VARCHAR(16),
+    to_status VARCHAR(16) NOT NULL,
+    actor_type VARCHAR(16) NOT NULL,
+    actor_user_id BIGINT,
+    actor_name VARCHAR(64) NOT NULL,
+    details TEXT NOT NULL,
+    occurred_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    PRIMARY KEY (event_id),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    FOREIGN KEY(actor_user_id) REFERENCES users (user_id)
+);
+
+CREATE INDEX ix_loan_events_loan ON loan_events (loan_id, event_id);
+
+CREATE INDEX ix_loan_events_at ON loan_events (occurred_at);
+
+INSERT INTO loan_events (loan_id, event, from_status, to_status, actor_type, actor_user_id, actor_name, details, occurred_at) SELECT loan_id, 'request', NULL, 'requested', 'borrower', borrower_id, 'backfill', '{"backfilled_by": "0004"}', created_at FROM loans;
+
+INSERT INTO loan_events (loan_id, event, from_status, to_status, actor_type, actor_user_id, actor_name, details, occurred_at) SELECT loan_id, 'list', 'requested', 'listed', 'system', NULL, 'backfill', '{"backfilled_by": "0004"}', created_at FROM loans;
+
+INSERT INTO loan_events (loan_id, event, from_status, to_status, actor_type, actor_user_id, actor_name, details, occurred_at) SELECT loan_id, 'fund', 'listed', 'funded', 'system', NULL, 'backfill', '{"backfilled_by": "0004"}', funded_at FROM loans WHERE funded_at IS NOT NULL;
+
+INSERT INTO loan_events (loan_id, event, from_status, to_status, actor_type, actor_user_id, actor_name, details, occurred_at) SELECT loan_id, 'issue', 'funded', 'current', 'system', NULL, 'backfill', '{"backfilled_by": "0004"}', disbursed_at FROM loans WHERE disbursed_at IS NOT NULL;
+
+INSERT INTO loan_events (loan_id, event, from_status, to_status, actor_type, actor_user_id, actor_name, details, occurred_at) SELECT loan_id, 'repay', 'current', 'repaid', 'system', NULL, 'backfill', '{"backfilled_by": "0004"}', COALESCE(closed_at, updated_at) FROM loans WHERE status = 'repaid';
+
+INSERT INTO loan_events (loan_id, event, from_status, to_status, actor_type, actor_user_id, actor_name, details, occurred_at) SELECT loan_id, 'charge_off', 'current', 'charged_off', 'system', NULL, 'backfill', '{"backfilled_by": "0004"}', COALESCE(closed_at, updated_at) FROM loans WHERE status = 'charged_off';
+
+INSERT INTO loan_events (loan_id, event, from_status, to_status, actor_type, actor_user_id, actor_name, details, occurred_at) SELECT loan_id, 'expire', 'listed', 'expired', 'system', NULL, 'backfill', '{"backfilled_by": "0004"}', COALESCE(closed_at, updated_at) FROM loans WHERE status = 'expired';
+
+INSERT INTO loan_events (loan_id, event, from_status, to_status, actor_type, actor_user_id, actor_name, details, occurred_at) SELECT loan_id, 'cancel', 'listed', 'cancelled', 'system', NULL, 'backfill', '{"backfilled_by": "0004"}', COALESCE(closed_at, updated_at) FROM loans WHERE status = 'cancelled';
+
+INSERT INTO loan_events (loan_id, event, from_status, to_status, actor_type, actor_user_id, actor_name, details, occurred_at) SELECT loan_id, 'become_delinquent', 'current', status, 'system', NULL, 'backfill', '{"backfilled_by": "0004"}', updated_at FROM loans WHERE status IN ('grace', 'late_16_30', 'late_31_120');
+
+CREATE TRIGGER loan_events_append_only BEFORE UPDATE OR DELETE ON loan_events FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+
+CREATE TABLE credit_pulls (
+    pull_id BIGSERIAL NOT NULL,
+    loan_id BIGINT NOT NULL,
+    user_id BIGINT NOT NULL,
+    bureau VARCHAR(32) NOT NULL,
+    inquiry VARCHAR(8) NOT NULL,
+    report_id VARCHAR(64) NOT NULL,
+    bureau_file TEXT NOT NULL,
+    utilization_band VARCHAR(16) NOT NULL,
+    inquiries_6m_band VARCHAR(16) NOT NULL,
+    delinquencies_2y_band VARCHAR(16) NOT NULL,
+    consent_given_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    consent_version VARCHAR(32) NOT NULL,
+    consent_ip VARCHAR(45),
+    consent_user_agent VARCHAR(200),
+    pulled_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    PRIMARY KEY (pull_id),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    FOREIGN KEY(user_id) REFERENCES users (user_id),
+    UNIQUE (loan_id)
+);
+
+CREATE INDEX ix_credit_pulls_user_id ON credit_pulls (user_id);
+
+CREATE TABLE auto_invest_rules (
+    rule_id BIGSERIAL NOT NULL,
+    investor_id BIGINT NOT NULL,
+    version INTEGER NOT NULL,
+    enabled BOOLEAN DEFAULT true NOT NULL,
+    grade_mask INTEGER NOT NULL,
+    term_mask INTEGER NOT NULL,
+    min_pd_ppm INTEGER,
+    max_pd_ppm INTEGER,
+    min_rate_bps INTEGER,
+    max_rate_bps INTEGER,
+    any_purpose BOOLEAN DEFAULT true NOT NULL,
+    note_cents BIGINT NOT NULL,
+    max_per_loan_cents BIGINT NOT NULL,
+    cash_reserve_cents BIGINT DEFAULT '0' NOT NULL,
+    mix_a_bps INTEGER,
+    mix_b_bps INTEGER,
+    mix_c_bps INTEGER,
+    mix_d_bps INTEGER,
+    mix_e_bps INTEGER,
+    mix_f_bps INTEGER,
+    mix_g_bps INTEGER,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    superseded_at TIMESTAMP WITH TIME ZONE,
+    PRIMARY KEY (rule_id),
+    CONSTRAINT ck_auto_invest_rules_note CHECK (note_cents > 0 AND note_cents <= max_per_loan_cents),
+    CONSTRAINT ck_auto_invest_rules_reserve CHECK (cash_reserve_cents >= 0),
+    FOREIGN KEY(investor_id) REFERENCES investors (investor_id),
+    CONSTRAINT uq_auto_invest_rules_version UNIQUE (investor_id, version)
+);
+
+CREATE UNIQUE INDEX uq_auto_invest_rules_current ON auto_invest_rules (investor_id) WHERE superseded_at IS NULL;
+
+CREATE TABLE auto_invest_rule_purposes (
+    rule_id BIGINT NOT NULL,
+    purpose VARCHAR(200) NOT NULL,
+    PRIMARY KEY (rule_id, purpose),
+    FOREIGN KEY(rule_id) REFERENCES auto_invest_rules (rule_id)
+);
+
+CREATE TABLE allocation_runs (
+    run_id BIGSERIAL NOT NULL,
+    trigger VARCHAR(16) NOT NULL,
+    actor_user_id BIGINT,
+    seed BIGINT NOT NULL,
+    rounds INTEGER NOT NULL,
+    listings INTEGER NOT NULL,
+    rules INTEGER NOT NULL,
+    notes INTEGER NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    settings TEXT NOT NULL,
+    started_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    finished_at TIMESTAMP WITH TIME ZONE,
+    PRIMARY KEY (run_id),
+    FOREIGN KEY(actor_user_id) REFERENCES users (user_id)
+);
+
+CREATE TABLE allocation_claims (
+    loan_id BIGINT NOT NULL,
+    run_id BIGINT NOT NULL,
+    PRIMARY KEY (loan_id),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    FOREIGN KEY(run_id) REFERENCES allocation_runs (run_id)
+);
+
+CREATE INDEX ix_allocation_claims_run_id ON allocation_claims (run_id);
+
+CREATE TABLE allocation_listings (
+    run_id BIGINT NOT NULL,
+    round INTEGER NOT NULL,
+    loan_id BIGINT NOT NULL,
+    grade VARCHAR(1) NOT NULL,
+    grade_bit INTEGER NOT NULL,
+    term_bit INTEGER NOT NULL,
+    probability_of_default_ppm INTEGER NOT NULL,
+    interest_rate_bps INTEGER NOT NULL,
+    purpose_key VARCHAR(200) NOT NULL,
+    capacity_cents BIGINT NOT NULL,
+    PRIMARY KEY (run_id, round, loan_id),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    FOREIGN KEY(run_id) REFERENCES allocation_runs (run_id)
+);
+
+CREATE TABLE allocation_investors (
+    run_id BIGINT NOT NULL,
+    round INTEGER NOT NULL,
+    investor_id BIGINT NOT NULL,
+    rule_id BIGINT NOT NULL,
+    available_cents BIGINT NOT NULL,
+    invested_cents BIGINT NOT NULL,
+    budget_cents BIGINT NOT NULL,
+    priority_ppm INTEGER NOT NULL,
+    tiebreak BIGINT NOT NULL,
+    headroom_a_cents BIGINT,
+    headroom_b_cents BIGINT,
+    headroom_c_cents BIGINT,
+    headroom_d_cents BIGINT,
+    headroom_e_cents BIGINT,
+    headroom_f_cents BIGINT,
+    headroom_g_cents BIGINT,
+    PRIMARY KEY (run_id, round, investor_id),
+    FOREIGN KEY(investor_id) REFERENCES investors (investor_id),
+    FOREIGN KEY(rule_id) REFERENCES auto_invest_rules (rule_id),
+    FOREIGN KEY(run_id) REFERENCES allocation_runs (run_id)
+);
+
+CREATE TABLE allocation_holdings (
+    run_id BIGINT NOT NULL,
+    round INTEGER NOT NULL,
+    loan_id BIGINT NOT NULL,
+    investor_id BIGINT NOT NULL,
+    held_cents BIGINT NOT NULL,
+    PRIMARY KEY (run_id, round, loan_id, investor_id),
+    FOREIGN KEY(investor_id) REFERENCES investors (investor_id),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    FOREIGN KEY(run_id) REFERENCES allocation_runs (run_id)
+);
+
+CREATE TABLE allocations (
+    allocation_id BIGSERIAL NOT NULL,
+    run_id BIGINT NOT NULL,
+    round INTEGER NOT NULL,
+    loan_id BIGINT NOT NULL,
+    investor_id BIGINT NOT NULL,
+    rule_id BIGINT NOT NULL,
+    investment_id BIGINT,
+    amount_cents BIGINT NOT NULL,
+    queue_position INTEGER NOT NULL,
+    priority_ppm INTEGER NOT NULL,
+    tiebreak BIGINT NOT NULL,
+    filled_after_cents BIGINT NOT NULL,
+    capacity_cents BIGINT NOT NULL,
+    budget_spent_cents BIGINT NOT NULL,
+    budget_cents BIGINT NOT NULL,
+    PRIMARY KEY (allocation_id),
+    FOREIGN KEY(investment_id) REFERENCES investments (investment_id),
+    FOREIGN KEY(investor_id) REFERENCES investors (investor_id),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    FOREIGN KEY(rule_id) REFERENCES auto_invest_rules (rule_id),
+    FOREIGN KEY(run_id) REFERENCES allocation_runs (run_id),
+    CONSTRAINT uq_allocations_pair UNIQUE (run_id, round, loan_id, investor_id)
+);
+
+CREATE INDEX ix_allocations_run ON allocations (run_id, loan_id);
+
+CREATE TABLE portfolio_plans (
+    plan_id BIGSERIAL NOT NULL,
+    investor_id BIGINT NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    risk_preference VARCHAR(16) NOT NULL,
+    min_loans INTEGER NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    expected_return_bps INTEGER NOT NULL,
+    expected_loss_cents BIGINT NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    expires_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    placed_at TIMESTAMP WITH TIME ZONE,
+    PRIMARY KEY (plan_id),
+    CONSTRAINT ck_portfolio_plans_status CHECK (status IN ('proposed', 'placed')),
+    FOREIGN KEY(investor_id) REFERENCES investors (investor_id)
+);
+
+CREATE INDEX ix_portfolio_plans_investor_id ON portfolio_plans (investor_id);
+
+CREATE TABLE portfolio_plan_notes (
+    plan_id BIGINT NOT NULL,
+    loan_id BIGINT NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    grade VARCHAR(1) NOT NULL,
+    interest_rate_bps INTEGER NOT NULL,
+    probability_of_default_ppm INTEGER NOT NULL,
+    term_months INTEGER NOT NULL,
+    investment_id BIGINT,
+    PRIMARY KEY (plan_id, loan_id),
+    FOREIGN KEY(investment_id) REFERENCES investments (investment_id),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    FOREIGN KEY(plan_id) REFERENCES portfolio_plans (plan_id)
+);
+
+ALTER TABLE notifications ADD COLUMN dedupe_key VARCHAR(120);
+
+CREATE UNIQUE INDEX uq_notifications_dedupe_key ON notifications (dedupe_key);
+
+CREATE TABLE webhook_subscriptions (
+    subscription_id BIGSERIAL NOT NULL,
+    user_id BIGINT NOT NULL,
+    url VARCHAR(500) NOT NULL,
+    events VARCHAR(200) NOT NULL,
+    secret VARCHAR(80) NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    disabled_at TIMESTAMP WITH TIME ZONE,
+    PRIMARY KEY (subscription_id),
+    FOREIGN KEY(user_id) REFERENCES users (user_id)
+);
+
+CREATE INDEX ix_webhook_subscriptions_user_id ON webhook_subscriptions (user_id);
+
+CREATE TABLE outbox_messages (
+    message_id BIGSERIAL NOT NULL,
+    channel VARCHAR(16) NOT NULL,
+    event VARCHAR(32) NOT NULL,
+    dedupe_key VARCHAR(160) NOT NULL,
+    user_id BIGINT NOT NULL,
+    loan_id BIGINT,
+    subscription_id BIGINT,
+    payload TEXT NOT NULL,
+    state VARCHAR(16) DEFAULT 'pending' NOT NULL,
+    attempts INTEGER DEFAULT '0' NOT NULL,
+    next_attempt_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    lease_until TIMESTAMP WITH TIME ZONE,
+    leased_by VARCHAR(64),
+    last_error VARCHAR(300),
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    sent_at TIMESTAMP WITH TIME ZONE,
+    PRIMARY KEY (message_id),
+    CONSTRAINT ck_outbox_messages_channel CHECK (channel IN ('email', 'webhook')),
+    CONSTRAINT ck_outbox_messages_state CHECK (state IN ('pending', 'sent', 'dead')),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    FOREIGN KEY(subscription_id) REFERENCES webhook_subscriptions (subscription_id),
+    FOREIGN KEY(user_id) REFERENCES users (user_id),
+    UNIQUE (dedupe_key)
+);
+
+CREATE INDEX ix_outbox_messages_due ON outbox_messages (state, next_attempt_at);
+
+CREATE TABLE scheduled_jobs (
+    name VARCHAR(32) NOT NULL,
+    next_run_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    lease_until TIMESTAMP WITH TIME ZONE,
+    leased_by VARCHAR(64),
+    last_started_at TIMESTAMP WITH TIME ZONE,
+    last_finished_at TIMESTAMP WITH TIME ZONE,
+    last_outcome VARCHAR(300),
+    runs INTEGER DEFAULT '0' NOT NULL,
+    PRIMARY KEY (name)
+);
+
+INSERT INTO ledger_accounts (account_type, owner_id, balance_cents) SELECT 'platform_fee_income', 0, 0 WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts WHERE account_type = 'platform_fee_income');
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
+
+-- Running upgrade 0004 -> 0005
+
+ALTER TABLE payments DROP CONSTRAINT ck_payments_parts_sum;
+
+ALTER TABLE payments ADD COLUMN prepayment_cents BIGINT DEFAULT '0' NOT NULL;
+
+ALTER TABLE payments ADD COLUMN recovery_cents BIGINT DEFAULT '0' NOT NULL;
+
+ALTER TABLE payments ADD COLUMN excess_cents BIGINT DEFAULT '0' NOT NULL;
+
+ALTER TABLE payments ADD COLUMN servicing_fee_cents BIGINT DEFAULT '0' NOT NULL;
+
+ALTER TABLE payments ADD COLUMN status VARCHAR(16) DEFAULT 'settled' NOT NULL;
+
+ALTER TABLE payments ADD COLUMN return_code VARCHAR(8);
+
+ALTER TABLE payments ADD CONSTRAINT ck_payments_parts_sum CHECK (principal_cents + interest_cents + fees_cents + recovery_cents + excess_cents = amount_cents);
+
+ALTER TABLE payments ADD CONSTRAINT ck_payments_prepayment CHECK (prepayment_cents >= 0 AND prepayment_cents <= principal_cents);
+
+ALTER TABLE payments ADD CONSTRAINT ck_payments_status CHECK (status IN ('settled', 'returned'));
+
+ALTER TABLE payment_distributions ADD COLUMN fees_cents BIGINT DEFAULT '0' NOT NULL;
+
+ALTER TABLE payment_distributions ADD COLUMN recovery_cents BIGINT DEFAULT '0' NOT NULL;
+
+ALTER TABLE payment_distributions ADD COLUMN servicing_fee_cents BIGINT DEFAULT '0' NOT NULL;
+
+CREATE TABLE loan_fees (
+    fee_id BIGSERIAL NOT NULL,
+    loan_id BIGINT NOT NULL,
+    installment_number INTEGER NOT NULL,
+    assessed_on DATE NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    reason VARCHAR(200) NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    PRIMARY KEY (fee_id),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    CONSTRAINT uq_loan_fees_installment UNIQUE (loan_id, installment_number)
+);
+
+CREATE TABLE loan_servicing (
+    loan_id BIGINT NOT NULL,
+    as_of DATE NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    days_past_due INTEGER NOT NULL,
+    principal_cents BIGINT NOT NULL,
+    interest_cents BIGINT NOT NULL,
+    fees_cents BIGINT NOT NULL,
+    excess_cents BIGINT NOT NULL,
+    past_due_cents BIGINT NOT NULL,
+    next_due_date DATE,
+    next_due_cents BIGINT NOT NULL,
+    payoff_cents BIGINT NOT NULL,
+    charged_off_on DATE,
+    charged_off_principal_cents BIGINT NOT NULL,
+    recovered_cents BIGINT NOT NULL,
+    updated_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    PRIMARY KEY (loan_id),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id)
+);
+
+CREATE INDEX ix_loan_servicing_status ON loan_servicing (status);
+
+CREATE INDEX ix_loan_servicing_updated_at ON loan_servicing (updated_at);
+
+CREATE TABLE note_charge_offs (
+    investment_id BIGINT NOT NULL,
+    loan_id BIGINT NOT NULL,
+    investor_id BIGINT NOT NULL,
+    principal_cents BIGINT NOT NULL,
+    charged_off_on DATE NOT NULL,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    PRIMARY KEY (investment_id),
+    FOREIGN KEY(investment_id) REFERENCES investments (investment_id),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    FOREIGN KEY(investor_id) REFERENCES investors (investor_id)
+);
+
+CREATE INDEX ix_note_charge_offs_loan_id ON note_charge_offs (loan_id);
+
+CREATE INDEX ix_note_charge_offs_investor_id ON note_charge_offs (investor_id);
+
+CREATE TABLE servicing_runs (
+    run_date DATE NOT NULL,
+    started_at TIMESTAMP WITH TIME ZONE NOT NULL,
+    finished_at TIMESTAMP WITH TIME ZONE,
+    loans INTEGER NOT NULL,
+    changes INTEGER NOT NULL,
+    fees INTEGER NOT NULL,
+    charge_offs INTEGER NOT NULL,
+    PRIMARY KEY (run_date)
+);
+
+INSERT INTO ledger_accounts (account_type, owner_id, loan_id, balance_cents) SELECT 'loan_borrower_credit', loan_id, loan_id, 0 FROM loans WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.account_type = 'loan_borrower_credit' AND a.owner_id = loans.loan_id);
+
+INSERT INTO ledger_accounts (account_type, owner_id, investor_id, balance_cents) SELECT 'investor_fee_income', investor_id, investor_id, 0 FROM investors WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.account_type = 'investor_fee_income' AND a.owner_id = investors.investor_id);
+
+INSERT INTO ledger_accounts (account_type, owner_id, balance_cents) SELECT 'platform_servicing_income', 0, 0 WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts WHERE account_type = 'platform_servicing_income');
+
+UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
+
 COMMIT;
 

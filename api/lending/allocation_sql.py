@@ -217,8 +217,10 @@ LINK_NOTES = text(
     WHERE run_id = :run AND round = :round
     """
 )
+# CAST: PostgreSQL's SUM of BIGINT is NUMERIC, which would make `* 10000 / amount_cents` a fractional division
+# (rounded on assignment) where the CHECK on funded_bps divides integers.
 _ROUND_SUM = (
-    "(SELECT SUM(a.amount_cents) FROM allocations a "
+    "(SELECT CAST(SUM(a.amount_cents) AS BIGINT) FROM allocations a "
     "WHERE a.run_id = :run AND a.round = :round AND a.loan_id = loans.loan_id)"
 )
 FUND_LISTINGS = text(

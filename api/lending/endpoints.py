@@ -24,6 +24,7 @@ from api.lending import listings as listings_service
 from api.lending import repository as repo
 from api.lending import service as loans_service
 from api.lending.credit import credit_of
+from api.lending.limits import TERMS_MONTHS
 from api.lending.schemas import (
     Grade,
     GradeTermsPublic,
@@ -40,7 +41,6 @@ from api.lending.schemas import (
     RateCardPublic,
     SchedulePublic,
     SortKey,
-    Term,
 )
 from api.payments.schedule import outstanding_principal
 from models.grades import GRADE_PD_BOUNDS, GRADES
@@ -133,7 +133,8 @@ def _list(
     min_rate: Annotated[RateIn | None, Query(description="Lowest annual rate, e.g. 5.00")] = None,
     max_rate: Annotated[RateIn | None, Query(description="Highest annual rate, e.g. 12.00")] = None,
     grade: Annotated[Grade | None, Query(description="Only this grade")] = None,
-    term: Annotated[Term | None, Query(description="Only this term in months")] = None,
+    # An int, checked against the terms below: a query string is text, which a Literal[12, ...] would refuse.
+    term: Annotated[int | None, Query(ge=1, le=600, description="Only this term in months")] = None,
     purpose: Annotated[str | None, Query(min_length=3, max_length=200, description="Purpose, any case")] = None,
     min_amount: Annotated[MoneyIn | None, Query(description="Smallest amount, e.g. 1000.00")] = None,
     max_amount: Annotated[MoneyIn | None, Query(description="Largest amount")] = None,
@@ -148,6 +149,8 @@ def _list(
         str | None, Query(max_length=64, pattern=CURSOR_PATTERN, description="next_cursor of the previous page")
     ] = None,
 ) -> Response:
+    if term is not None and term not in TERMS_MONTHS:
+        raise InvalidInput(f"term must be one of {', '.join(map(str, TERMS_MONTHS))}")
     unknown = sorted(set(request.query_params) - _KNOWN_PARAMS)
     if unknown:
         raise InvalidInput(

@@ -157,3 +157,16 @@ def make_staff(client: TestClient, username: str, role: str) -> dict[str, str]:
             client=ClientInfo(ip=None, user_agent="tests"),
         )
     return login(client, username)
+
+
+def _graded(name: str, birth: str, income: str) -> dict[str, Any]:
+    return {**SEED_PROFILE, "legal_name": name, "date_of_birth": birth, "annual_income": income}
+
+
+# Identities the sandbox bureau and the pinned model grade so for a $2,000, 36-month debt consolidation loan
+# (found by scoring candidates; the sandbox is deterministic per identity): a market with several grades.
+GRADED_PROFILES = {
+    "B": _graded("Test Person9", "1969-10-10", "30000.00"),
+    "C": _graded("Test Person1", "1961-02-02", "45000.00"),
+    "D": _graded("Test Person0", "1960-01-01", "68000.00"),
+}
