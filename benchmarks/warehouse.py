@@ -185,6 +185,26 @@ def run_pipeline(url: str, published: Path, when: datetime) -> dict[str, Any]:
     }
 
 
+def _at_head(url: str) -> bool:
+    """Whether the database at `url` is at the migrations' head revision (what the clone would write now)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from api.settings import PROJECT_ROOT
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(sa.text("select version_num from alembic_version")).scalar_one_or_none()
+    except sa.exc.OperationalError:
+        return False
+    finally:
+        engine.dispose()
+    return version == ScriptDirectory.from_config(config).get_current_head()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--loans", type=int, default=100_000)
@@ -208,7 +228,10 @@ def main() -> None:
     else:
         path = (args.dir / f"clone-{args.loans}.db").resolve()
         url = f"sqlite:///{path}"
-        fresh = not path.exists()
+        # a cached clone made under an older schema (the API's migrations moved on) is made again
+        fresh = not path.exists() or not _at_head(url)
+        if fresh:
+            path.unlink(missing_ok=True)
     try:
         if fresh:
             started = time.perf_counter()

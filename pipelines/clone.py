@@ -17,9 +17,15 @@ the API's own rules:
   (deposit, investment, disbursement, repayment, distribution; zero postings dropped as `check_balanced`
   does), and every account's stored balance is the sum of its postings;
 - every investor and loan has all its accounts; timestamps are UTC.
-It is a *clone* of a healthy book: nobody is late and nothing is charged off, because the servicing that
-produces those outcomes does not exist yet (phase 2 brings a simulator on top of it). Personal fields
-are synthetic placeholders.
+Outcomes: most loans pay on time; a share by grade (LendingClub's charge-off rates, LIFETIME_CHARGE_OFF,
+scaled to the term) stop paying at an installment drawn early in the life, go grace -> late_16_30 ->
+late_31_120 by days past due (loan_events `become_delinquent`), and are charged off past 120 days past due
+(`api.servicing.postings.charge_off`: each note's outstanding principal written off, `note_charge_offs`).
+So default rates rise from grade A to G. Not yet simulated (phase 2): prepayments, partial and late
+payments with late fees, recoveries after charge-off, returned payments, the marketplace's auto-invest
+allocations, and the servicing state table (`loan_servicing`, left empty). Every status change is a
+`loan_events` row (request, list, fund, issue, then delinquency, charge-off or repay). Personal fields are
+synthetic placeholders.
 
 Rows go in through ADBC bulk ingestion (Arrow, no Python rows) into a schema the Alembic migrations made.
 """
@@ -38,6 +44,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from api.ledger.accounts import Owner, kinds_owned_by
 from api.payments.schedule import amortize, monthly_payment_cents
 
 GRADES = ["A", "B", "C", "D", "E", "F", "G"]
@@ -48,6 +55,16 @@ TERMS = [12, 24, 36, 48, 60]
 TERM_WEIGHTS = [0.30, 0.35, 0.25, 0.05, 0.05]  # ~26 installments per loan
 PURPOSES = ["debt consolidation", "credit card", "home improvement", "car", "medical", "small business"]
 NOTE_STEP_CENTS = 2_500
+# Every account the API opens (api.ledger.accounts.kinds_owned_by): the platform's by the migrations
+# (processor cash in 0001, fee income in 0004, servicing income in 0005), the loan's at listing.
+PLATFORM_ACCOUNTS = tuple(k.value for k in kinds_owned_by(Owner.PLATFORM))
+INVESTOR_ACCOUNTS = tuple(k.value for k in kinds_owned_by(Owner.INVESTOR))
+LOAN_ACCOUNTS = tuple(k.value for k in kinds_owned_by(Owner.LOAN))
+LISTING_DAYS = 14
+CHARGE_OFF_DAYS = 120  # charged off past 120 days past due (api/lending/lifecycle.py)
+# Share of loans charged off over a 36-month life by grade, LendingClub 2007-2015 (its published loan data,
+# rounded); the clone scales it to the term.
+LIFETIME_CHARGE_OFF = {"A": 0.06, "B": 0.11, "C": 0.17, "D": 0.23, "E": 0.29, "F": 0.34, "G": 0.38}
 AMOUNT_STEP_CENTS = 50_000  # $500: keeps the distinct (amount, rate, term) schedules to memoise small
 
 
@@ -158,19 +175,22 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
     ).with_columns(created_at=_ts(pl.lit(start_day), pl.col("listed_s")))
     listed_cutoff = datetime.combine(spec.as_of, datetime.min.time()) - timedelta(days=5)
     loans = loans.with_columns(
-        status=pl.when(pl.col("fate") < 0.015)
+        # a listing expires after its window, which must have ended by the as-of day
+        status=pl.when(
+            (pl.col("fate") < 0.015) & (pl.col("created_at") + pl.duration(days=LISTING_DAYS) <= listed_cutoff)
+        )
         .then(pl.lit("expired"))
         .when(pl.col("fate") < 0.02)
         .then(pl.lit("cancelled"))
         .when(pl.col("created_at") >= listed_cutoff)
         .then(pl.lit("listed"))
-        .otherwise(pl.lit("active"))
+        .otherwise(pl.lit("current"))
     ).with_columns(
-        funded_at=pl.when(pl.col("status") == "active").then(
+        funded_at=pl.when(pl.col("status") == "current").then(
             pl.col("created_at") + pl.duration(seconds=pl.col("funding_s"))
         ),
         closed_at=pl.when(pl.col("status") == "expired")
-        .then(pl.col("created_at") + pl.duration(days=14))
+        .then(pl.col("created_at") + pl.duration(days=LISTING_DAYS))
         .when(pl.col("status") == "cancelled")
         .then(pl.col("created_at") + pl.duration(days=2)),
     )
@@ -184,7 +204,7 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
     log(f"loans: {n} in {time.perf_counter() - started:.1f} s")
 
     # ---- notes: 1-3 distinct investors per funded or listed loan, amounts in $25 steps
-    has_notes = loans.filter(pl.col("status").is_in(["active", "listed"]))
+    has_notes = loans.filter(pl.col("status").is_in(["current", "listed"]))
     k = rng.integers(1, spec.max_notes + 1, size=has_notes.height)
     notes = (
         has_notes.select("loan_id", "amount_cents", "status", "created_at", "funded_at")
@@ -214,7 +234,7 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
         notes.with_columns(
             investor_id=((pl.col("investor_base") + pl.col("slot") * 7_919) % n_investors) + 1,
             amount_cents=pl.col("note_steps") * NOTE_STEP_CENTS,
-            created_at=pl.when(pl.col("status") == "active")
+            created_at=pl.when(pl.col("status") == "current")
             .then(
                 pl.col("created_at")
                 + (pl.col("funded_at") - pl.col("created_at")) * (pl.col("slot") + 1) / pl.col("notes_count")
@@ -229,14 +249,14 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
     loans = loans.join(funded, on="loan_id", how="left").with_columns(pl.col("funded_amount_cents").fill_null(0))
     # an active loan is exactly funded; the rounding of notes to $25 steps is absorbed by the amount
     loans = loans.with_columns(
-        amount_cents=pl.when(pl.col("status") == "active")
+        amount_cents=pl.when(pl.col("status") == "current")
         .then(pl.col("funded_amount_cents"))
         .otherwise(pl.col("amount_cents"))
     )
     log(f"notes: {notes.height} in {time.perf_counter() - started:.1f} s")
 
     # ---- schedules: amortize once per (amount, rate, term), due on the disbursement day of later months
-    active = loans.filter(pl.col("status") == "active")
+    active = loans.filter(pl.col("status") == "current")
     combos = active.select("amount_cents", "interest_rate_bps", "term_months").unique().sort(pl.all())
     table = _schedules(combos)
     log(f"schedules: {combos.height} distinct, memoised in {time.perf_counter() - started:.1f} s")
@@ -254,7 +274,35 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
         .sort("loan_id", "number")
         .with_columns(installment_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
     )
-    paid = pl.col("due_date") <= spec.as_of
+    # ---- outcomes: some loans stop paying at an installment and are charged off 121 days after it fell due
+    # (the API's lifecycle: grace 1-15 days past due, late_16_30, late_31_120, then charge-off); the share
+    # by grade follows LendingClub's charge-off rates, scaled to the term (the rest pay on time).
+    stop_rng = np.random.default_rng(spec.seed + 1)
+    lifetime = active.select(
+        "loan_id",
+        default_p=pl.col("grade").replace_strict(LIFETIME_CHARGE_OFF, return_dtype=pl.Float64)
+        * (pl.col("term_months") / 36).clip(upper_bound=1.4),
+        term="term_months",
+    )
+    draws = stop_rng.random(lifetime.height)
+    # the first missed installment: LendingClub's defaults peak in the loan's first year or so
+    position = stop_rng.beta(1.6, 3.0, size=lifetime.height)
+    stops = lifetime.with_columns(
+        defaults=pl.Series(draws) < pl.col("default_p"),
+        stop_number=(pl.Series(position) * pl.col("term")).floor().cast(pl.Int64) + 1,
+    ).filter(pl.col("defaults"))
+    installments = installments.join(stops.select("loan_id", "stop_number"), on="loan_id", how="left")
+    missed = (
+        installments.filter(pl.col("number") == pl.col("stop_number"))
+        .select("loan_id", missed_due="due_date")
+        .with_columns(
+            days_past_due=(pl.lit(spec.as_of) - pl.col("missed_due")).dt.total_days(),
+            charged_off_on=pl.col("missed_due") + pl.duration(days=CHARGE_OFF_DAYS + 1),
+        )
+    )
+    paid = (pl.col("due_date") <= spec.as_of) & (
+        pl.col("stop_number").is_null() | (pl.col("number") < pl.col("stop_number"))
+    )
     # paid on the due date, in the borrower's morning
     installments = installments.with_columns(
         is_paid=paid,
@@ -278,8 +326,27 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
             disbursed_at=pl.col("funded_at"),
             first_due_date=pl.col("funded_at").dt.date().dt.offset_by("1mo"),
         )
+        .join(missed, on="loan_id", how="left")
         .with_columns(
-            monthly_payment_cents=pl.when(pl.col("status").is_in(["active", "repaid"]))
+            status=pl.when(pl.col("charged_off_on") <= spec.as_of)
+            .then(pl.lit("charged_off"))
+            .when(pl.col("days_past_due") > 30)
+            .then(pl.lit("late_31_120"))
+            .when(pl.col("days_past_due") > 15)
+            .then(pl.lit("late_16_30"))
+            .when(pl.col("days_past_due") > 0)
+            .then(pl.lit("grace"))
+            .otherwise(pl.col("status")),
+        )
+        .with_columns(
+            closed_at=pl.when(pl.col("status") == "charged_off")
+            .then(_ts(pl.col("charged_off_on"), 6 * 3600))
+            .otherwise(pl.col("closed_at")),
+        )
+        .with_columns(
+            monthly_payment_cents=pl.when(
+                pl.col("status").is_in(["current", "repaid", "grace", "late_16_30", "late_31_120", "charged_off"])
+            )
             .then(
                 pl.struct("amount_cents", "interest_rate_bps", "term_months").map_elements(
                     lambda s: monthly.get((s["amount_cents"], s["interest_rate_bps"], s["term_months"]), 0),
@@ -597,7 +664,46 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
             ),
         ],
     )
-    order = {"deposit": 0, "investment": 1, "disbursement": 2, "repayment": 3, "distribution": 4}
+    # charge-offs (api.servicing.postings.charge_off): each note's outstanding principal is written off, the
+    # loan's principal falls by the same total
+    charged = loans.filter(pl.col("status") == "charged_off").select("loan_id", "closed_at", "charged_off_on")
+    written_off = (
+        note_state.join(charged, on="loan_id")
+        .filter(pl.col("outstanding") > 0)
+        .with_columns(key=pl.col("loan_id") + 6 * 10**12)
+    )
+    co = written_off.group_by("loan_id", "key", "closed_at").agg(pl.col("outstanding").sum().alias("total"))
+    add(
+        "charge_off",
+        co.select(
+            "key", created_at="closed_at", loan_id="loan_id", payment_id=none, transfer_id=none, investment_id=none
+        ),
+        [
+            co.select(
+                "key",
+                account_type=pl.lit("loan_principal"),
+                owner_id="loan_id",
+                amount_cents=-pl.col("total"),
+                seq=pl.lit(0),
+            ),
+            written_off.select(
+                "key",
+                account_type=pl.lit("investor_notes"),
+                owner_id="investor_id",
+                amount_cents="outstanding",
+                seq=1 + pl.col("investment_id"),
+            ),
+        ],
+    )
+    note_charge_offs = written_off.sort("investment_id").select(
+        "investment_id",
+        "loan_id",
+        "investor_id",
+        principal_cents="outstanding",
+        charged_off_on="charged_off_on",
+        created_at="closed_at",
+    )
+    order = {"deposit": 0, "investment": 1, "disbursement": 2, "repayment": 3, "distribution": 4, "charge_off": 5}
     transactions = (
         pl.concat(txn_frames, how="vertical_relaxed")
         .with_columns(kind_order=pl.col("kind").replace_strict(order, return_dtype=pl.Int64))
@@ -609,18 +715,13 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
     )
     accounts = pl.concat(
         [
+            # the platform's accounts, in the order the migrations open them (ids 1, 2, 3)
             pl.DataFrame(
-                {"account_type": ["processor_cash"], "owner_id": [0]},
+                {"account_type": list(PLATFORM_ACCOUNTS), "owner_id": [0] * len(PLATFORM_ACCOUNTS)},
                 schema={"account_type": pl.String, "owner_id": pl.Int64},
             ),
-            *(
-                investors.select(account_type=pl.lit(kind), owner_id="investor_id")
-                for kind in ("investor_cash", "investor_commitments", "investor_notes", "investor_interest_income")
-            ),
-            *(
-                loans.select(account_type=pl.lit(kind), owner_id="loan_id")
-                for kind in ("loan_principal", "loan_interest", "loan_collections")
-            ),
+            *(investors.select(account_type=pl.lit(kind), owner_id="investor_id") for kind in INVESTOR_ACCOUNTS),
+            *(loans.select(account_type=pl.lit(kind), owner_id="loan_id") for kind in LOAN_ACCOUNTS),
         ]
     ).with_columns(account_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
     entries = (
@@ -704,8 +805,32 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
             "disbursed_at",
             "first_due_date",
             "closed_at",
+            # the marketplace's columns (revision 0004): priced before any rate card, so no origination fee
+            # and the APR is the note rate, as the migration backfills; expected loss = amount x PD x 90 %
+            requested_amount_cents="amount_cents",
+            funded_bps=(pl.col("funded_amount_cents") * 10_000 // pl.col("amount_cents")),
+            rate_card_version=pl.lit(None, dtype=pl.String),
+            origination_fee_bps=pl.lit(0, pl.Int64),
+            origination_fee_cents=pl.lit(0, pl.Int64),
+            apr_bps="interest_rate_bps",
+            expected_loss_cents=(pl.col("amount_cents") * pl.col("probability_of_default_ppm") * 9 + 5_000_000)
+            // 10_000_000,
+            listed_at="created_at",
+            listing_expires_at=pl.col("created_at") + pl.duration(days=LISTING_DAYS),
+            accepts_partial_funding=pl.lit(False),
         ),
-        "investments": notes,
+        "investments": notes.join(loans.select("loan_id", "status"), on="loan_id").select(
+            "investment_id",
+            "loan_id",
+            "investor_id",
+            "amount_cents",
+            "created_at",
+            status=pl.when(pl.col("status") == "listed").then(pl.lit("committed")).otherwise(pl.lit("issued")),
+            source=pl.lit("manual"),
+            ended_at=pl.lit(None, dtype=pl.Datetime("us")),
+        ),
+        "loan_events": _loan_events(loans),
+        "note_charge_offs": note_charge_offs,
         "installments": installments.select(
             "installment_id",
             "loan_id",
@@ -770,6 +895,99 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
     return Book(tables)
 
 
+def _loan_events(loans: pl.DataFrame) -> pl.DataFrame:
+    """Each loan's lifecycle (api/lending/lifecycle.py) as events: requested and listed at creation, funded,
+    issued (-> current) at disbursement, then repaid, or expired / cancelled from the listing."""
+    system = {"actor_type": pl.lit("system"), "actor_user_id": pl.lit(None, dtype=pl.Int64)}
+    parts = [
+        loans.select(
+            "loan_id",
+            event=pl.lit("request"),
+            from_status=pl.lit(None, dtype=pl.String),
+            to_status=pl.lit("requested"),
+            actor_type=pl.lit("borrower"),
+            actor_user_id="borrower_id",
+            occurred_at="created_at",
+            seq=pl.lit(1),
+        ),
+        loans.select(
+            "loan_id",
+            event=pl.lit("list"),
+            from_status=pl.lit("requested"),
+            to_status=pl.lit("listed"),
+            **system,
+            occurred_at="created_at",
+            seq=pl.lit(2),
+        ),
+        loans.filter(pl.col("funded_at").is_not_null()).select(
+            "loan_id",
+            event=pl.lit("fund"),
+            from_status=pl.lit("listed"),
+            to_status=pl.lit("funded"),
+            **system,
+            occurred_at="funded_at",
+            seq=pl.lit(3),
+        ),
+        loans.filter(pl.col("disbursed_at").is_not_null()).select(
+            "loan_id",
+            event=pl.lit("issue"),
+            from_status=pl.lit("funded"),
+            to_status=pl.lit("current"),
+            **system,
+            occurred_at="disbursed_at",
+            seq=pl.lit(4),
+        ),
+        *(
+            loans.filter(pl.col("missed_due").is_not_null() & (pl.col("days_past_due") >= first_day)).select(
+                "loan_id",
+                event=pl.lit("become_delinquent"),
+                from_status=pl.lit(source),
+                to_status=pl.lit(target),
+                **system,
+                occurred_at=_ts(pl.col("missed_due") + pl.duration(days=first_day), 5 * 3600),
+                seq=pl.lit(4 + i),
+            )
+            for i, (first_day, source, target) in enumerate(
+                [(1, "current", "grace"), (16, "grace", "late_16_30"), (31, "late_16_30", "late_31_120")], start=1
+            )
+        ),
+        loans.filter(pl.col("status") == "charged_off").select(
+            "loan_id",
+            event=pl.lit("charge_off"),
+            from_status=pl.lit("late_31_120"),
+            to_status=pl.lit("charged_off"),
+            **system,
+            occurred_at="closed_at",
+            seq=pl.lit(8),
+        ),
+        loans.filter(pl.col("status").is_in(["repaid", "expired", "cancelled"])).select(
+            "loan_id",
+            event=pl.col("status").replace_strict({"repaid": "repay", "expired": "expire", "cancelled": "cancel"}),
+            from_status=pl.when(pl.col("status") == "repaid").then(pl.lit("current")).otherwise(pl.lit("listed")),
+            to_status="status",
+            **system,
+            occurred_at="closed_at",
+            seq=pl.lit(9),
+        ),
+    ]
+    return (
+        pl.concat(parts, how="vertical_relaxed")
+        .sort("occurred_at", "loan_id", "seq")
+        .select(
+            event_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+            loan_id="loan_id",
+            event="event",
+            from_status="from_status",
+            to_status="to_status",
+            actor_type="actor_type",
+            actor_user_id="actor_user_id",
+            actor_name=pl.when(pl.col("actor_type") == "system").then(pl.lit("clone")).otherwise(pl.lit("borrower")),
+            details=pl.lit("{}"),
+            occurred_at="occurred_at",
+        )
+    )
+
+
 # ---- writing ----------------------------------------------------------------------------------------
 
 # Parents before children (foreign keys), as the migrations declare them.
@@ -787,6 +1005,8 @@ WRITE_ORDER = [
     "ledger_transactions",
     "ledger_entries",
     "notifications",
+    "loan_events",
+    "note_charge_offs",
 ]
 
 
@@ -832,15 +1052,20 @@ def write(book: Book, url: str, log: Callable[[str], None] = lambda _: None) -> 
         conn = pg_driver.connect(uri)
         convert = _for_postgres
     try:
-        # The migration opened the platform account (processor_cash, id 1; accounts are append-only): the
-        # clone's own processor_cash is that row, so it only gets its balance.
+        # The migrations opened the platform's accounts (processor_cash id 1, fee and servicing income after
+        # it; accounts are append-only): the clone's own platform accounts are those rows, updated in place.
         accounts = book.tables["ledger_accounts"]
-        platform = accounts.filter(pl.col("account_type") == "processor_cash").row(0, named=True)
         with conn.cursor() as cur:
-            cur.execute("select account_id, account_type from ledger_accounts")
-            existing = cur.fetchall()
-        if [tuple(r) for r in existing] != [(platform["account_id"], "processor_cash")]:
-            raise RuntimeError(f"expected only the migration's processor_cash account, found {existing}")
+            cur.execute("select account_id, account_type from ledger_accounts order by account_id")
+            existing = [tuple(r) for r in cur.fetchall()]
+        expected = [
+            (int(r["account_id"]), r["account_type"])
+            for r in accounts.filter(pl.col("owner_id") == 0).sort("account_id").iter_rows(named=True)
+            if r["account_type"] in PLATFORM_ACCOUNTS
+        ]
+        if existing != expected[: len(existing)]:
+            raise RuntimeError(f"expected only the migrations' platform accounts {expected}, found {existing}")
+        migrated = {account_id for account_id, _ in existing}
         indexes: list[str] = []
         if dialect == "sqlite":
             # Maintaining secondary indexes row by row costs more than building them once at the end.
@@ -858,13 +1083,17 @@ def write(book: Book, url: str, log: Callable[[str], None] = lambda _: None) -> 
             started = time.perf_counter()
             frame = book.tables[name]
             if name == "ledger_accounts":
-                frame = frame.filter(pl.col("account_id") != platform["account_id"])
-                with conn.cursor() as cur:
-                    stamp = platform["updated_at"].strftime("%Y-%m-%d %H:%M:%S.%f")
-                    cur.execute(
-                        f"update ledger_accounts set balance_cents = {int(platform['balance_cents'])}, "
-                        f"updated_at = '{stamp}' where account_id = {int(platform['account_id'])}"
-                    )
+                # The migrations' platform rows get the clone's balances AND updated_at: they were stamped
+                # with the wall clock (CURRENT_TIMESTAMP), which would put the extract's updated_at watermark
+                # ahead of the book's whole timeline and hide every later change from incremental runs.
+                for row in frame.filter(pl.col("account_id").is_in(list(migrated))).iter_rows(named=True):
+                    with conn.cursor() as cur:
+                        cur.execute(
+                            f"update ledger_accounts set balance_cents = {int(row['balance_cents'])}, "
+                            f"updated_at = '{row['updated_at'].strftime('%Y-%m-%d %H:%M:%S.%f')}' "
+                            f"where account_id = {int(row['account_id'])}"
+                        )
+                frame = frame.filter(~pl.col("account_id").is_in(list(migrated)))
             with conn.cursor() as cur:
                 cur.adbc_ingest(name, convert(frame), mode="append")
             # the driver's own commit: the DB-API wrapper, opened in autocommit mode for the pragma, would skip it

@@ -2,7 +2,9 @@
 -- per month in fct_cash_flows_monthly (against the ledger's repayments into processor cash), and per payment
 -- against its distributions to the notes (what the notes got is exactly the payment's principal and interest).
 with per_loan as (
-    select loan_id, sum(amount_cents) as paid_cents from {{ ref('stg_payments') }} group by loan_id
+    -- recoveries and amounts paid beyond what was owed are not principal, interest or fees
+    select loan_id, sum(amount_cents - recovery_cents - excess_cents) as paid_cents
+    from {{ ref('stg_payments') }} group by loan_id
 ),
 
 loan_mismatch as (

@@ -148,8 +148,127 @@ EXTRACT: dict[str, tuple[str | Derived, ...]] = {
         "disbursed_at",
         "first_due_date",
         "closed_at",
+        # the marketplace (issue 8): pricing, the listing window, partial funding
+        "requested_amount_cents",
+        "funded_bps",
+        "rate_card_version",
+        "origination_fee_bps",
+        "origination_fee_cents",
+        "apr_bps",
+        "expected_loss_cents",
+        "listed_at",
+        "listing_expires_at",
+        "accepts_partial_funding",
     ),
-    "investments": ("investment_id", "loan_id", "investor_id", "amount_cents", "created_at"),
+    "investments": (
+        "investment_id",
+        "loan_id",
+        "investor_id",
+        "amount_cents",
+        "created_at",
+        "status",
+        "source",
+        "ended_at",
+    ),
+    "loan_events": (
+        "event_id",
+        "loan_id",
+        "event",
+        "from_status",
+        "to_status",
+        "actor_type",
+        "actor_user_id",
+        "occurred_at",
+    ),
+    "credit_pulls": (
+        "pull_id",
+        "loan_id",
+        "user_id",
+        "bureau",
+        "inquiry",
+        "utilization_band",
+        "inquiries_6m_band",
+        "delinquencies_2y_band",
+        "consent_version",
+        "consent_given_at",
+        "pulled_at",
+    ),
+    "auto_invest_rules": (
+        "rule_id",
+        "investor_id",
+        "version",
+        "enabled",
+        "grade_mask",
+        "term_mask",
+        "min_pd_ppm",
+        "max_pd_ppm",
+        "min_rate_bps",
+        "max_rate_bps",
+        "any_purpose",
+        "note_cents",
+        "max_per_loan_cents",
+        "cash_reserve_cents",
+        *(f"mix_{g}_bps" for g in "abcdefg"),
+        "created_at",
+        "superseded_at",
+    ),
+    "allocation_runs": (
+        "run_id",
+        "trigger",
+        "actor_user_id",
+        "seed",
+        "rounds",
+        "listings",
+        "rules",
+        "notes",
+        "amount_cents",
+        "started_at",
+        "finished_at",
+    ),
+    "allocations": (
+        "allocation_id",
+        "run_id",
+        "round",
+        "loan_id",
+        "investor_id",
+        "rule_id",
+        "investment_id",
+        "amount_cents",
+        "queue_position",
+        "priority_ppm",
+        "tiebreak",
+        "filled_after_cents",
+        "capacity_cents",
+        "budget_spent_cents",
+        "budget_cents",
+    ),
+    "portfolio_plans": (
+        "plan_id",
+        "investor_id",
+        "amount_cents",
+        "risk_preference",
+        "min_loans",
+        "status",
+        "expected_return_bps",
+        "expected_loss_cents",
+        "created_at",
+        "expires_at",
+        "placed_at",
+    ),
+    "outbox_messages": (
+        "message_id",
+        "channel",
+        "event",
+        "user_id",
+        "loan_id",
+        "subscription_id",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+        "sent_at",
+    ),
+    "webhook_subscriptions": ("subscription_id", "user_id", "events", "created_at", "disabled_at"),
     "installments": (
         "installment_id",
         "loan_id",
@@ -175,6 +294,13 @@ EXTRACT: dict[str, tuple[str | Derived, ...]] = {
         "processor_reference",
         "date",
         "created_at",
+        # servicing (issue 9): the rest of the waterfall, and whether the processor returned the payment
+        "prepayment_cents",
+        "recovery_cents",
+        "excess_cents",
+        "servicing_fee_cents",
+        "status",
+        "return_code",
     ),
     "payment_distributions": (
         "distribution_id",
@@ -183,7 +309,30 @@ EXTRACT: dict[str, tuple[str | Derived, ...]] = {
         "investor_id",
         "principal_cents",
         "interest_cents",
+        "fees_cents",
+        "recovery_cents",
+        "servicing_fee_cents",
     ),
+    "loan_fees": ("fee_id", "loan_id", "installment_number", "assessed_on", "amount_cents", "reason", "created_at"),
+    "loan_servicing": (
+        "loan_id",
+        "as_of",
+        "status",
+        "days_past_due",
+        "principal_cents",
+        "interest_cents",
+        "fees_cents",
+        "excess_cents",
+        "past_due_cents",
+        "next_due_date",
+        "next_due_cents",
+        "payoff_cents",
+        "charged_off_on",
+        "charged_off_principal_cents",
+        "recovered_cents",
+        "updated_at",
+    ),
+    "note_charge_offs": ("investment_id", "loan_id", "investor_id", "principal_cents", "charged_off_on", "created_at"),
     "cash_transfers": ("transfer_id", "user_id", "direction", "amount_cents", "processor_reference", "created_at"),
     "ledger_accounts": (
         "account_id",
@@ -237,6 +386,14 @@ SKIPPED_TABLES: dict[str, str] = {
     "refresh_tokens": "secret: refresh-token hashes",
     "audit_log": "personal: IPs, user agents and the changes made to people's records",
     "login_throttles": "security state (failed logins per account and client address), not analytics",
+    "scheduled_jobs": "the worker's leases and run times: operational state, not analytics",
+    "allocation_claims": "the run's lock on a listing; allocation_runs and allocations carry the same facts",
+    "allocation_listings": "replay inputs of an allocation round (composite key): audit data kept by the API",
+    "allocation_investors": "replay inputs of an allocation round (composite key): audit data kept by the API",
+    "allocation_holdings": "replay inputs of an allocation round (composite key): audit data kept by the API",
+    "auto_invest_rule_purposes": "purpose filters of a rule version (composite key); any_purpose is extracted",
+    "portfolio_plan_notes": "the proposed notes of a plan (composite key); placed notes are investments",
+    "servicing_runs": "the servicing job's run log (keyed by day): operational; its effects are in loan_servicing",
 }
 
 # Columns of extracted tables that are never read, with the reason.
@@ -256,13 +413,43 @@ EXCLUDED_COLUMNS: dict[str, dict[str, str]] = {
         "phone": "personal",
         "employer": "personal (identifies a person together with the bands)",
     },
+    "notifications": {"dedupe_key": "operational (exactly-once delivery), not analytics"},
+    "loan_events": {
+        "actor_name": "may be a person's username; actor_user_id and actor_type are kept",
+        "details": "free-form JSON that may carry personal data (the reason a person typed)",
+    },
+    "credit_pulls": {
+        "bureau_file": "personal and sensitive: the bureau's attributes (only the *_band columns leave the API)",
+        "report_id": "personal: the bureau's report identifier",
+        "consent_ip": "personal",
+        "consent_user_agent": "personal",
+    },
+    "allocation_runs": {"settings": "configuration snapshot (JSON), not analytics"},
+    "outbox_messages": {
+        "payload": "personal: the message body (names, amounts, addresses)",
+        "dedupe_key": "operational (exactly-once delivery)",
+        "lease_until": "worker lease, operational",
+        "leased_by": "worker lease, operational",
+        "last_error": "may echo a recipient address or a webhook URL",
+    },
+    "webhook_subscriptions": {
+        "secret": "secret: the signing key of the subscriber's webhooks",
+        "url": "the subscriber's endpoint, may embed credentials",
+    },
 }
 
 
 @dataclass(frozen=True)
 class ById:
-    """Append-only: rows are only ever inserted (ledger postings are refused UPDATE/DELETE by triggers)."""
+    """Append-only: rows are only ever inserted (ledger postings are refused UPDATE/DELETE by triggers).
 
+    `reopen`: for tables that have no `updated_at` but whose rows change only until they reach a final
+    state (a note `committed` -> issued / cancelled / released, a rule until superseded, an outbox message
+    until sent or dead): a predicate on the WAREHOUSE's copy naming the rows that may still change. Those
+    ids are re-read on every run, besides the new ids, and upserted; a row in a final state never changes
+    again, so nothing is missed (the API's state machines are the contract, `matches_source` the net)."""
+
+    reopen: str | None = None
     kind: Literal["append_only"] = "append_only"
 
 
@@ -278,9 +465,11 @@ LOAD_MODES: dict[str, ById | ByUpdatedAt] = {
     "users": ByUpdatedAt(),
     "investors": ById(),  # no column of an investor row ever changes after registration
     "loans": ByUpdatedAt(),
-    "investments": ById(),
+    "investments": ById(reopen="status = 'committed'"),  # committed -> issued | cancelled | released
     "installments": ByUpdatedAt(),
-    "payments": ById(),
+    # settled -> returned: a processor return comes within days; settled payments of the last RETURN_DAYS
+    # (by the newest payment date the warehouse holds) are re-read on every run
+    "payments": ById(reopen='status = \'settled\' and "date" >= (select max("date") from {table}) - {return_days}'),
     "payment_distributions": ById(),
     "cash_transfers": ById(),
     "ledger_accounts": ByUpdatedAt(),
@@ -288,6 +477,19 @@ LOAD_MODES: dict[str, ById | ByUpdatedAt] = {
     "ledger_entries": ById(),
     "notifications": ByUpdatedAt(),
     "user_profiles": ByUpdatedAt(),
+    "loan_events": ById(),  # append-only by triggers
+    "credit_pulls": ById(),  # one pull per loan, never changed
+    "auto_invest_rules": ById(reopen="superseded_at is null"),  # one immutable version per PUT, then superseded
+    "allocation_runs": ById(reopen="finished_at is null"),
+    "allocations": ById(reopen="investment_id is null"),  # the note is linked once placed
+    "portfolio_plans": ById(reopen="status = 'proposed'"),  # proposed -> placed
+    "outbox_messages": ById(reopen="state = 'pending'"),  # pending -> sent | dead
+    "webhook_subscriptions": ById(reopen="disabled_at is null"),
+    "loan_fees": ById(),  # assessed once, never changed
+    "loan_servicing": ByUpdatedAt(),  # one row per loan, rewritten by every servicing run
+    # Keyed by the note, whose id says nothing about when it was charged off: watermark on created_at (rows
+    # never change after insert).
+    "note_charge_offs": ByUpdatedAt("created_at"),
 }
 APPEND_ONLY_TABLES = tuple(name for name, mode in LOAD_MODES.items() if isinstance(mode, ById))
 MUTABLE_TABLES = tuple(name for name, mode in LOAD_MODES.items() if isinstance(mode, ByUpdatedAt))
@@ -299,6 +501,10 @@ LOOKBACK_IDS = 1_000
 LOOKBACK_UPDATED = timedelta(minutes=10)
 # Rows per DuckDB insert: large enough that per-batch overhead vanishes, small enough to bound memory.
 BATCH_ROWS = 1_000_000
+# Ids of reopened rows per source query (literal IN lists).
+REOPEN_CHUNK = 20_000
+# Days after its date within which a settled payment may still be returned by the processor (ACH: 60).
+RETURN_DAYS = 75
 
 
 def unclassified(tables: Iterable[sa.Table]) -> list[str]:
@@ -765,19 +971,39 @@ def load_table(
         ((count_before,),) = duck.execute(f"select count(*) from {target}").fetchall()
         whole = full_refresh or widened or count_before == 0 or (dated and _masked_as_of(duck, table.name) != today)
         query = sa.select(*select_cols).order_by(pk)
+        queries = [query]
         if not whole:
             if isinstance(mode, ById):
                 ((hwm,),) = duck.execute(f'select max("{pk.name}") from {target}').fetchall()
-                query = query.where(pk > max(int(hwm) - LOOKBACK_IDS, 0))
+                floor = max(int(hwm) - LOOKBACK_IDS, 0)
+                queries = [query.where(pk > floor)]
+                if mode.reopen is not None:
+                    reopened = [
+                        r[0]
+                        for r in duck.execute(
+                            f'select "{pk.name}" from {target} '
+                            f"where ({mode.reopen.format(table=target, return_days=RETURN_DAYS)}) "
+                            f'and "{pk.name}" <= ? order by 1',
+                            [floor],
+                        ).fetchall()
+                    ]
+                    queries += [
+                        sa.select(*select_cols).where(pk.in_(reopened[i : i + REOPEN_CHUNK])).order_by(pk)
+                        for i in range(0, len(reopened), REOPEN_CHUNK)
+                    ]
             else:
                 ((hwm,),) = duck.execute(f'select max("{mode.column}") from {target}').fetchall()
-                query = query.where(table.c[mode.column] >= (hwm.replace(tzinfo=UTC) - LOOKBACK_UPDATED))
+                queries = [query.where(table.c[mode.column] >= (hwm.replace(tzinfo=UTC) - LOOKBACK_UPDATED))]
 
         rows_read = rows_inserted = rows_updated = 0
         if present:
             assert source is not None
             witness = [_source_expr_type(c).sql_type for c in columns]
-            frames = (_to_frame(arrow, columns, "c0") for arrow in _rebatch(source.batches(query, witness), batch_rows))
+            frames = (
+                _to_frame(arrow, columns, "c0")
+                for q in queries
+                for arrow in _rebatch(source.batches(q, witness), batch_rows)
+            )
             for frame in _prefetched(frames):
                 rows_read += frame.height
                 if frame.height == 0:

@@ -169,6 +169,12 @@ class Story:
         finally:
             app.state.database.dispose()
 
+    def create_loan(self, client: TestClient, body: dict[str, Any]) -> Any:
+        """POST /loans/create as the borrower, with whatever consents the API's loan form asks for."""
+        fields = client.app.openapi()["components"]["schemas"]["LoanCreate"]["properties"]  # type: ignore[attr-defined]
+        consent = {"credit_check_consent": True} if "credit_check_consent" in fields else {}
+        return self.call(client, "POST", "/loans/create", "bella", json=body | consent)
+
     def pay_next(self, moment: datetime) -> dict[str, Any]:
         """The borrower pays the funded loan's next installment in full."""
         with self.on(moment) as client:
@@ -199,12 +205,9 @@ def build_story(url: str, root: Path) -> Story:
     with story.on(at(2026, 3, 1, 11)) as client:
         story.call(client, "POST", "/investors/me/deposits", "iris", json={"amount": "3000.00"})
     with story.on(at(2026, 3, 2, 9)) as client:
-        loan = story.call(
+        loan = story.create_loan(
             client,
-            "POST",
-            "/loans/create",
-            "bella",
-            json={
+            {
                 "amount": LOAN_AMOUNT,
                 "interest_rate": "6.00",
                 "term_months": LOAN_TERM,
@@ -217,12 +220,8 @@ def build_story(url: str, root: Path) -> Story:
             note = story.call(client, "POST", f"/loans/{loan['loan_id']}/investments", name, json={"amount": amount})
             investments.append(note["investment_id"])
     with story.on(at(2026, 3, 5, 9)) as client:
-        listed = story.call(
-            client,
-            "POST",
-            "/loans/create",
-            "bella",
-            json={"amount": "2000.00", "interest_rate": "12.50", "term_months": 24, "purpose": "car"},
+        listed = story.create_loan(
+            client, {"amount": "2000.00", "interest_rate": "12.50", "term_months": 24, "purpose": "car"}
         )
     with story.on(at(2026, 3, 6, 9)) as client:
         story.call(client, "POST", f"/loans/{listed['loan_id']}/investments", "iris", json={"amount": "500.00"})

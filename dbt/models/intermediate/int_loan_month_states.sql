@@ -13,6 +13,7 @@ with loans as (
         status,
         funded_amount_cents,
         probability_of_default_ppm,
+        score_model_version,
         cast(disbursed_at as date) as disbursed_date,
         cast(closed_at as date) as closed_date
     from {{ ref('stg_loans') }}
@@ -89,6 +90,37 @@ with_oldest as (
         on cumulative.loan_id = oldest.loan_id and oldest.installment_number = cumulative.installments_paid + 1
 ),
 
+-- The loan's real status (the API's lifecycle, from stg_loan_events) at the end of each month: the
+-- status of the last event on or before the observed day. Events become intervals [entered, next event)
+-- so the month rows meet them in one range join.
+status_intervals as (
+    select
+        loan_id,
+        to_status,
+        cast(occurred_at as date) as from_date,
+        lead(cast(occurred_at as date)) over (partition by loan_id order by event_id) as to_date,
+        lead(event_id) over (partition by loan_id order by event_id) as next_event_id
+    from {{ ref('stg_loan_events') }}
+),
+
+-- several events on one day: only the day's last one counts for that day
+status_by_day as (
+    select loan_id, to_status, from_date, to_date
+    from status_intervals
+    where to_date is null or to_date > from_date
+),
+
+with_status as (
+    select
+        with_oldest.*,
+        status_by_day.to_status as loan_status
+    from with_oldest
+    left join status_by_day
+        on with_oldest.loan_id = status_by_day.loan_id
+        and status_by_day.from_date <= with_oldest.observed_date
+        and (status_by_day.to_date is null or with_oldest.observed_date < status_by_day.to_date)
+),
+
 dated as (
     select
         *,
@@ -97,7 +129,7 @@ dated as (
         end as days_past_due,
         (status = 'charged_off' and closed_date <= observed_date) as is_charged_off,
         (status = 'repaid' and closed_date <= observed_date) as is_repaid
-    from with_oldest
+    from with_status
 )
 
 select
@@ -108,7 +140,9 @@ select
     cast(months_on_book as integer) as months_on_book,
     cast(grade as varchar) as grade,
     cast(probability_of_default_ppm as integer) as probability_of_default_ppm,
+    cast(score_model_version as varchar) as score_model_version,
     cast(funded_amount_cents as bigint) as funded_amount_cents,
+    cast(loan_status as varchar) as loan_status,
     cast(case
         when is_charged_off then 'charged_off'
         when is_repaid then 'repaid'

@@ -38,8 +38,8 @@ final as (
         coalesce(payments.fees_paid_cents, 0) as fees_paid_cents,
         coalesce(balances.outstanding_principal_cents, 0) as outstanding_principal_cents,
         coalesce(payments.payments_count, 0) as payments_count,
-        case when loans.status in ('active', 'late') then delinquency.next_due_date end as next_due_date,
-        case when loans.status in ('active', 'late') then coalesce(delinquency.days_past_due, 0) else 0 end
+        case when loans.status in ('current', 'grace', 'late_16_30', 'late_31_120') then delinquency.next_due_date end as next_due_date,
+        case when loans.status in ('current', 'grace', 'late_16_30', 'late_31_120') then coalesce(delinquency.days_past_due, 0) else 0 end
             as days_past_due,
         loans.probability_of_default_ppm,
         loans.score_model_version,

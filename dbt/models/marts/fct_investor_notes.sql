@@ -23,14 +23,18 @@ final as (
         investments.amount_cents,
         coalesce(received.principal_received_cents, 0) as principal_received_cents,
         coalesce(received.interest_received_cents, 0) as interest_received_cents,
+        -- a charge-off writes the note's outstanding principal off (stg_note_charge_offs, the ledger's
+        -- charge_off postings to investor_notes)
         case
             when loans.disbursed_at is null then 0
             else investments.amount_cents - coalesce(received.principal_received_cents, 0)
+                - coalesce(written_off.principal_cents, 0)
         end as outstanding_principal_cents,
         investments.invested_at
     from investments
     inner join loans on investments.loan_id = loans.loan_id
     left join received on investments.investment_id = received.investment_id
+    left join {{ ref('stg_note_charge_offs') }} as written_off on investments.investment_id = written_off.investment_id
 )
 
 select

@@ -1,6 +1,7 @@
--- Every status each loan entered and when (int_loan_status_history): lifecycle timestamps plus what the loan
--- snapshot observed. Transitions are consecutive rows per loan (previous_status -> status).
+-- Every status each loan entered and when (int_loan_status_history): the API's lifecycle events one for
+-- one. Transitions are consecutive rows per loan in event_id order (previous_status -> status).
 select
+    cast(event_id as bigint) as event_id,
     cast(loan_id as bigint) as loan_id,
     cast(status as varchar) as status,
     cast(previous_status as varchar) as previous_status,

@@ -46,9 +46,12 @@ originated as (
     group by 1
 ),
 
+-- Fee revenue is what the ledger credits to the platform's revenue accounts: origination fees kept at
+-- issuance (platform_fee_income) and servicing income (late fees and the like, platform_servicing_income).
 fees as (
-    select cast({{ dbt.date_trunc('month', 'payment_date') }} as date) as month_date, sum(fees_cents) as fee_revenue_cents
-    from {{ ref('stg_payments') }}
+    select month_date, -sum(amount_cents) as fee_revenue_cents
+    from ledger
+    where account_type in ('platform_fee_income', 'platform_servicing_income')
     group by 1
 ),
 

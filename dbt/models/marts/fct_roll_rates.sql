@@ -1,8 +1,12 @@
--- Roll rates: of the loans in each state at the end of a month, how many (and how much principal) were in
--- each state at the end of the next month. Repaid and charged-off loans leave the book, so they are only
--- destinations. Correct once servicing produces late and charged-off loans (unit-tested on hand-made ones).
+-- Roll rates: of the loans in each delinquency bucket at the end of a month, how many (and how much
+-- principal) were in each bucket at the end of the next month. The buckets are the loans' real statuses
+-- (the API's lifecycle: current, grace, late_16_30, late_31_120, then charged_off or repaid), read from
+-- the lifecycle events as of each month end. Repaid and charged-off loans leave the book, so they are only
+-- destinations.
 with states as (
-    select loan_id, month_date, loan_state, outstanding_principal_cents from {{ ref('int_loan_month_states') }}
+    select loan_id, month_date, loan_status as loan_state, outstanding_principal_cents
+    from {{ ref('int_loan_month_states') }}
+    where loan_status in ('current', 'grace', 'late_16_30', 'late_31_120', 'charged_off', 'repaid')
 ),
 
 transitions as (

@@ -16,5 +16,17 @@ select
     cast(funded_at as timestamp) as funded_at,
     cast(disbursed_at as timestamp) as disbursed_at,
     cast(first_due_date as date) as first_due_date,
-    cast(closed_at as timestamp) as closed_at
+    cast(closed_at as timestamp) as closed_at,
+    cast(requested_amount_cents as bigint) as requested_amount_cents,
+    cast(funded_bps as integer) as funded_bps,
+    cast(rate_card_version as varchar) as rate_card_version,
+    cast(origination_fee_bps as integer) as origination_fee_bps,
+    cast(origination_fee_cents as bigint) as origination_fee_cents,
+    cast(amount_cents - origination_fee_cents as bigint) as disbursed_amount_cents,
+    cast(apr_bps as integer) as apr_bps,
+    cast(expected_loss_cents as bigint) as expected_loss_cents,
+    cast(score_reasons as varchar) as score_reasons,
+    cast(listed_at as timestamp) as listed_at,
+    cast(listing_expires_at as timestamp) as listing_expires_at,
+    cast(accepts_partial_funding as boolean) as accepts_partial_funding
 from {{ source('raw', 'loans') }}

@@ -8,5 +8,11 @@ select
     cast(fees_cents as bigint) as fees_cents,
     cast(processor_reference as varchar) as processor_reference,
     cast("date" as date) as payment_date,
-    cast(created_at as timestamp) as created_at
+    cast(created_at as timestamp) as created_at,
+    cast(prepayment_cents as bigint) as prepayment_cents,
+    cast(recovery_cents as bigint) as recovery_cents,
+    cast(excess_cents as bigint) as excess_cents,
+    cast(servicing_fee_cents as bigint) as servicing_fee_cents,
+    cast(status as varchar) as payment_status,
+    cast(return_code as varchar) as return_code
 from {{ source('raw', 'payments') }}
