@@ -134,6 +134,8 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     # servicing's (api/payments): the same owners as the loan's payments
     ("GET", "/loans/{loan_id}/payoff"): lambda ids: ("GET", f"/loans/{ids['active']}/payoff", {}),
     ("GET", "/loans/{loan_id}/servicing"): lambda ids: ("GET", f"/loans/{ids['active']}/servicing", {}),
+    ("GET", "/investors/me/statements/{month}"): lambda ids: ("GET", "/investors/me/statements/2026-11", {}),
+    ("GET", "/investors/me/annual-summary/{year}"): lambda ids: ("GET", "/investors/me/annual-summary/2026", {}),
     ("GET", "/loans/rate-card"): lambda ids: ("GET", "/loans/rate-card", {}),
     ("GET", "/loans/{loan_id}/events"): lambda ids: ("GET", f"/loans/{ids['active']}/events", {}),
     ("POST", "/investments/{investment_id}/cancel"): lambda ids: ("POST", "/investments/999999/cancel", {}),
@@ -192,7 +194,12 @@ OWNERS: dict[tuple[str, str], set[str]] = {
     ("GET", "/loans/{loan_id}/servicing"): {"bella", "ops"},
 }
 # Routes another engineer is adding in the same working tree; their samples wait here until the routes land.
-IN_FLIGHT = {("GET", "/loans/{loan_id}/payoff"), ("GET", "/loans/{loan_id}/servicing")}
+IN_FLIGHT = {
+    ("GET", "/loans/{loan_id}/payoff"),
+    ("GET", "/loans/{loan_id}/servicing"),
+    ("GET", "/investors/me/statements/{month}"),
+    ("GET", "/investors/me/annual-summary/{year}"),
+}
 # Allowed callers that still get a domain answer which is not about access.
 DOMAIN_ANSWERS = {
     ("POST", "/auth/refresh"): {401},  # an unknown refresh token
@@ -210,7 +217,11 @@ DOMAIN_ANSWERS = {
     ("GET", "/admin/allocations/{run_id}"): {404},
     ("POST", "/notifications/{notification_id}/read"): {404},
     ("DELETE", "/webhooks/subscriptions/{subscription_id}"): {404},
-    ("POST", "/webhooks/subscriptions"): {422},  # private targets are refused unless the setting allows them
+    ("POST", "/webhooks/subscriptions"): {422},
+    ("GET", "/investors/me/statements/{month}"): {
+        404,
+        422,
+    },  # servicing's: a month with nothing to state  # private targets are refused unless the setting allows them
 }
 
 
