@@ -56,12 +56,13 @@ COLUMNS = [
     Column(
         "status",
         "loans.status",
-        "Lifecycle status now: listed, funded, active, late, repaid, charged_off, expired, cancelled.",
+        "Lifecycle status now: requested, listed, funded, current, grace, late_16_30, late_31_120, charged_off, "
+        "repaid, expired, cancelled.",
     ),
     Column(
         "outcome",
         "case when loans.status = 'repaid' then 'fully_paid' when loans.status = 'charged_off' then 'charged_off' "
-        "when loans.status in ('active', 'late') then 'open' else 'not_issued' end",
+        "when loans.status in ('current', 'grace', 'late_16_30', 'late_31_120') then 'open' else 'not_issued' end",
         "fully_paid, charged_off, open (still being repaid) or not_issued (never disbursed).",
     ),
     Column("principal_repaid", "loans.principal_repaid", "Principal repaid so far, dollars."),
