@@ -70,13 +70,19 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
         if not done.exists():
             log = root / "build.log"
             seeded = platform_build.finish(platform_build.run("seed", "--root", str(root), log=log), log, BUILD_TIMEOUT)
-            built = platform_build.finish(
-                platform_build.run(
-                    "pipeline", "--url", str(seeded["url"]), "--warehouse", str(root / "warehouse.duckdb"), log=log
-                ),
-                log,
-                BUILD_TIMEOUT,
-            )
+            try:
+                built = platform_build.finish(
+                    platform_build.run(
+                        "pipeline", "--url", str(seeded["url"]), "--warehouse", str(root / "warehouse.duckdb"), log=log
+                    ),
+                    log,
+                    BUILD_TIMEOUT,
+                )
+            except RuntimeError as error:
+                # The pipeline's own tests (tests/pipelines) fail loudly on this; here the API-only pages and the
+                # browser story still run, and the warehouse tests are skipped with the reason (needs_warehouse).
+                lines = str(error).splitlines()
+                built = {"success": False, "error": next((x for x in lines if "RESULT" in x), lines[0])[:2000]}
             done.write_text(json.dumps({"seed": seeded, "pipeline": built}))
     return Platform(
         root, root / "peerlend.db", root / "warehouse.duckdb", root / "mailbox", json.loads(done.read_text())
@@ -114,6 +120,14 @@ class LiveApi:
         response = self.client.request(method, path, headers=headers, **kwargs)
         assert response.status_code < 400, (method, path, response.status_code, response.text)
         return response.json()
+
+
+@pytest.fixture
+def needs_warehouse(platform: Platform) -> Path:
+    """Skip a test that reads the demo warehouse when the pipeline could not build it (and say why)."""
+    if not platform.warehouse.exists():
+        pytest.skip(f"the pipeline did not build the demo warehouse: {platform.build['pipeline'].get('error')}")
+    return platform.warehouse
 
 
 @pytest.fixture

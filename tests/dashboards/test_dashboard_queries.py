@@ -13,7 +13,7 @@ from dashboards import queries
 
 
 @pytest.fixture
-def wh(use_platform_warehouse: Path) -> queries.Warehouse:
+def wh(needs_warehouse: Path, use_platform_warehouse: Path) -> queries.Warehouse:
     return queries.current_warehouse()
 
 
