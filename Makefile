@@ -22,7 +22,7 @@ export:      ## the open loan-level data set (Parquet + data dictionary) in data
 	uv run python -m pipelines.export_loans --out data/export/
 
 dashboards:  ## the Streamlit dashboards over the warehouse
-	uv run streamlit run dashboards/app.py --server.headless true --browser.gatherUsageStats false --server.address 127.0.0.1 --client.toolbarMode viewer
+	uv run streamlit run dashboards/server.py --server.headless true --browser.gatherUsageStats false --server.address 127.0.0.1 --client.toolbarMode viewer
 
 test:        ## the whole test suite (installs what it needs)
 	bash scripts/test.sh

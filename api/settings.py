@@ -117,7 +117,15 @@ class Settings(BaseSettings):
     )
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="How often the worker looks for due jobs")
     worker_job_intervals: dict[str, int] = Field(
-        default_factory=lambda: {"deliver_outbox": 5, "auto_invest": 60, "expire_listings": 60, "issue_funded": 60},
+        default_factory=lambda: {
+            "deliver_outbox": 5,
+            "auto_invest": 60,
+            "expire_listings": 60,
+            "issue_funded": 60,
+            "service_loans": 300,
+            # whole-table scans: once a day
+            "reconcile": 86_400,
+        },
         description="Seconds between runs of each worker job",
     )
 

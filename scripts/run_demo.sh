@@ -13,7 +13,7 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 uv run python -m api.serve --host 127.0.0.1 --port "$API_PORT" >data/api.log 2>&1 & pids+=($!)
 uv run python -m api.worker >data/worker.log 2>&1 & pids+=($!)  # expiry, auto-invest, notices, servicing
-uv run streamlit run dashboards/app.py --server.headless true --browser.gatherUsageStats false \
+uv run streamlit run dashboards/server.py --server.headless true --browser.gatherUsageStats false \
   --server.port "$DASH_PORT" --server.address 127.0.0.1 --client.toolbarMode viewer >data/streamlit.log 2>&1 & pids+=($!)
 uv run dagster-webserver -m pipelines.definitions -h 127.0.0.1 -p "$DAGSTER_PORT" >data/dagster.log 2>&1 & pids+=($!)
 uv run dagster-daemon run -m pipelines.definitions >data/dagster-daemon.log 2>&1 & pids+=($!)
