@@ -516,9 +516,9 @@ def investor_month_activity(wh: Warehouse, scope: InvestorScope, month: dt.date)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def platform_months(wh: Warehouse, _staff_scope: StaffScope) -> pd.DataFrame:
+def platform_months(wh: Warehouse, staff_scope: StaffScope) -> pd.DataFrame:
     """Every month of ``fct_platform_kpis_monthly`` with the month's deposits and withdrawals."""
-    _staff(_staff_scope)
+    _staff(staff_scope)
     return _fetch(
         wh,
         f"""
@@ -536,14 +536,14 @@ def platform_months(wh: Warehouse, _staff_scope: StaffScope) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def funding_velocity(
     wh: Warehouse,
-    _staff_scope: StaffScope,
+    staff_scope: StaffScope,
     grades: tuple[str, ...] = (),
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> pd.DataFrame:
     """Per listing month and grade: loans listed, share fully funded, median hours to fund, share of the amount
     funded within a day, investors per loan."""
-    _staff(_staff_scope)
+    _staff(staff_scope)
     return _fetch(
         wh,
         f"""
@@ -566,13 +566,13 @@ def funding_velocity(
 @st.cache_data(ttl=TTL, show_spinner=False)
 def loan_states(
     wh: Warehouse,
-    _staff_scope: StaffScope,
+    staff_scope: StaffScope,
     grades: tuple[str, ...] = (),
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> pd.DataFrame:
     """Per month and state (current, dpd buckets, repaid, charged off): loans and outstanding principal."""
-    _staff(_staff_scope)
+    _staff(staff_scope)
     return _fetch(
         wh,
         f"""
@@ -590,10 +590,10 @@ def loan_states(
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def roll_rates(wh: Warehouse, _staff_scope: StaffScope, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+def roll_rates(wh: Warehouse, staff_scope: StaffScope, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
     """Roll rates pooled over the months in range: of the loans in a state at a month's end, the share in each
     state a month later (by count)."""
-    _staff(_staff_scope)
+    _staff(staff_scope)
     return _fetch(
         wh,
         f"""
@@ -615,14 +615,14 @@ def roll_rates(wh: Warehouse, _staff_scope: StaffScope, start: dt.date | None, e
 @st.cache_data(ttl=TTL, show_spinner=False)
 def vintage_curves(
     wh: Warehouse,
-    _staff_scope: StaffScope,
+    staff_scope: StaffScope,
     grades: tuple[str, ...] = (),
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> pd.DataFrame:
     """Per grade and month on book, over the vintages in range: the cumulative share of loans charged off and of
     principal lost, pooled across vintages (a vintage counts at an age only once it has reached it)."""
-    _staff(_staff_scope)
+    _staff(staff_scope)
     return _fetch(
         wh,
         f"""
@@ -643,9 +643,9 @@ def vintage_curves(
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def calibration(wh: Warehouse, _staff_scope: StaffScope) -> pd.DataFrame:
+def calibration(wh: Warehouse, staff_scope: StaffScope) -> pd.DataFrame:
     """Predicted against realised default rate per grade, over loans with an outcome (repaid or charged off)."""
-    _staff(_staff_scope)
+    _staff(staff_scope)
     return _fetch(
         wh,
         f"""
@@ -662,7 +662,7 @@ def calibration(wh: Warehouse, _staff_scope: StaffScope) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def model_by_vintage(wh: Warehouse, _staff_scope: StaffScope) -> pd.DataFrame:
+def model_by_vintage(wh: Warehouse, staff_scope: StaffScope) -> pd.DataFrame:
     """Per vintage: AUC of the probability of default over loans with an outcome, mean PD, and the grade mix's
     drift from the first vintages (population stability index).
 
@@ -671,7 +671,7 @@ def model_by_vintage(wh: Warehouse, _staff_scope: StaffScope) -> pd.DataFrame:
     shares q with the reference (the first three vintages pooled) p: sum (q - p) ln(q / p), shares floored at
     0.0001 so an empty grade does not divide by zero; above 0.25 is usually read as a shift.
     """
-    _staff(_staff_scope)
+    _staff(staff_scope)
     return _fetch(
         wh,
         f"""
@@ -734,10 +734,10 @@ def model_by_vintage(wh: Warehouse, _staff_scope: StaffScope) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def ledger_reconciliation(wh: Warehouse, _staff_scope: StaffScope) -> pd.DataFrame:
+def ledger_reconciliation(wh: Warehouse, staff_scope: StaffScope) -> pd.DataFrame:
     """Per ledger account type: accounts, balances, and accounts whose stored balance differs from the sum of
     their postings (must be none); the last row's debit-positive balances must sum to zero."""
-    _staff(_staff_scope)
+    _staff(staff_scope)
     return _fetch(
         wh,
         f"""

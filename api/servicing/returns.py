@@ -40,7 +40,8 @@ def return_payment(session: Session, payment_id: int, code: str, settings: Setti
     session.refresh(payment, with_for_update=True)
     if payment.status == "returned":
         return payment  # a duplicate return notice: already done
-    assert loan is not None
+    if loan is None:  # a payment's loan is never deleted; this only narrows the type
+        raise NotFound(f"loan {payment.loan_id} not found")
     if loan.status == LoanStatus.REPAID:
         raise ReturnNotPossible(f"payment {payment_id} closed loan {loan.loan_id}; reopening is not supported yet")
     if repo.later_settled_payments(session, loan.loan_id, payment.date, payment_id):

@@ -1,4 +1,4 @@
--- principal + interest + fees = payments, three ways: per loan in fct_borrower_loans (against the payments),
+-- principal + interest + fees (+ recoveries and held excess) = payments, three ways: per loan in fct_borrower_loans (against the payments),
 -- per month in fct_cash_flows_monthly (against the ledger's repayments into processor cash), and per payment
 -- against its distributions to the notes (what the notes got is exactly the payment's principal and interest).
 with per_loan as (
@@ -15,10 +15,21 @@ loan_mismatch as (
         <> coalesce(per_loan.paid_cents, 0)
 ),
 
+not_split_by_month as (
+    -- recoveries after charge-off and amounts held for the borrower reach processor cash as repayments too
+    select
+        cast({{ dbt.date_trunc('month', 'payment_date') }} as date) as month_date,
+        sum(recovery_cents + excess_cents) as cents
+    from {{ ref('stg_payments') }}
+    group by 1
+),
+
 month_mismatch as (
-    select 'month' as grain, cast(month_date as varchar) as id
-    from {{ ref('fct_cash_flows_monthly') }}
-    where principal_repaid_cents + interest_repaid_cents + fees_cents <> repayments_cents
+    select 'month' as grain, cast(flows.month_date as varchar) as id
+    from {{ ref('fct_cash_flows_monthly') }} as flows
+    left join not_split_by_month on flows.month_date = not_split_by_month.month_date
+    where flows.principal_repaid_cents + flows.interest_repaid_cents + flows.fees_cents
+        + coalesce(not_split_by_month.cents, 0) <> flows.repayments_cents
 ),
 
 distributed as (

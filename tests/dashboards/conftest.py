@@ -80,7 +80,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Platform:
                 )
             except RuntimeError as error:
                 # The pipeline's own tests (tests/pipelines) fail loudly on this; here the API-only pages and the
-                # browser story still run, and the warehouse tests are skipped with the reason (needs_warehouse).
+                # browser story still run, and the warehouse tests fail with the reason (needs_warehouse).
                 lines = str(error).splitlines()
                 built = {"success": False, "error": next((x for x in lines if "RESULT" in x), lines[0])[:2000]}
             done.write_text(json.dumps({"seed": seeded, "pipeline": built}))
@@ -124,9 +124,10 @@ class LiveApi:
 
 @pytest.fixture
 def needs_warehouse(platform: Platform) -> Path:
-    """Skip a test that reads the demo warehouse when the pipeline could not build it (and say why)."""
+    """Fail a test that reads the demo warehouse when the pipeline could not build it (and say why)."""
     if not platform.warehouse.exists():
-        pytest.skip(f"the pipeline did not build the demo warehouse: {platform.build['pipeline'].get('error')}")
+        # A warehouse that fails its own checks is a defect to see, not a reason to test less.
+        pytest.fail(f"the pipeline did not build the demo warehouse: {platform.build['pipeline'].get('error')}")
     return platform.warehouse
 
 

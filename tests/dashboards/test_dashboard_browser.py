@@ -304,8 +304,17 @@ def test_the_seed_story_by_clicks(servers: Servers, browser: Any) -> None:
     rate_box = maria.get_by_label("Interest rate you offer (% a year)", exact=True)
     rate_box.fill("6.00")
     maria.get_by_label("Amount ($)", exact=True).fill("5,000")
-    if maria.locator('[data-testid="stCheckbox"]').count():  # the credit check consent, where the API asks it
-        maria.locator('[data-testid="stCheckbox"]').last.click()
+    consent = maria.get_by_role("checkbox", name=re.compile(r"^I authorise Peerlend"))
+    if consent.count():  # the credit check consent, where the API asks it
+        # The amount field commits on blur and reruns the script; a click during that rerun can be lost.
+        for _ in range(3):
+            consent.check(force=True)
+            try:
+                expect(consent).to_be_checked(timeout=2_000)
+                break
+            except AssertionError:
+                continue
+        expect(consent).to_be_checked()
     _button(maria, "Apply")
     if maria.locator('[data-testid="stAlertContentError"]').count():  # a rate under the grade's floor: take it
         rate_box.fill("")
