@@ -127,11 +127,11 @@ def seed(
                 amount = Decimal(rng.randrange(20, 80) * 100)
                 demo.call("POST", "/investors/me/deposits", name, money=True, json={"amount": f"{amount:.2f}"})
             for borrower, loan_id in list(active):
-                schedule = demo.call("GET", f"/loans/{loan_id}/schedule", borrower)
-                due = next((i for i in schedule["installments"] if i["status"] != "paid"), None)
-                if due is None or rng.random() < 0.08:  # now and then a borrower skips a month
+                # What servicing says is owed now: the next installment with any arrears, plus late fees.
+                servicing = demo.call("GET", f"/loans/{loan_id}/servicing", borrower)
+                owed = Decimal(servicing["next_due"]) + Decimal(servicing["fees"])
+                if owed <= 0 or rng.random() < 0.08:  # now and then a borrower skips a month
                     continue
-                owed = Decimal(due["payment"]) - Decimal(due["paid_principal"]) - Decimal(due["paid_interest"])
                 paid = demo.call(
                     "POST", "/payments/make", borrower, money=True, json={"loan_id": loan_id, "amount": f"{owed:.2f}"}
                 )
