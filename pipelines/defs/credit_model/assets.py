@@ -83,15 +83,18 @@ def credit_model_candidate(context: dg.AssetExecutionContext, config: CandidateC
 def credit_model_evaluation(
     context: dg.AssetExecutionContext, credit_model_candidate: dict[str, Any]
 ) -> dict[str, Any]:
-    candidate = registry.held_out_metrics(Path(credit_model_candidate["path"]))
-    current_version, current, how = registry.current_metrics(model_dir())
-    decision = registry.decide(credit_model_candidate["version"], candidate, current_version, current)
+    scored = registry.held_out(Path(credit_model_candidate["path"]))
+    candidate = scored.metrics
+    found = registry.current(model_dir())
+    current = found.metrics
+    decision = registry.decide(credit_model_candidate["version"], scored, found)
     summary = {
         "candidate_version": credit_model_candidate["version"],
         "candidate": {k: candidate[k] for k in ("auc", "ks", "brier", "brier_skill_score")},
-        "current_version": current_version,
+        "current_version": found.version,
         "current": None if current is None else {k: current.get(k) for k in ("auc", "ks", "brier")},
-        "current_metrics_source": how,
+        "current_metrics_source": found.how,
+        "auc_gain": None if current is None else registry.auc_gain_test(scored, found),
         "publish": decision.publish,
         "reason": decision.reason,
     }
