@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypedDict, cast
+from typing import Any, Literal, NotRequired, Protocol, TypedDict, cast
 
 import httpx2 as httpx
 
@@ -157,6 +157,7 @@ class Note(TypedDict):
     grade: str
     interest_rate: str
     loan_status: str
+    status: NotRequired[str]  # the note's own state; an API older than it sends none
     principal_received: str
     interest_received: str
     outstanding_principal: str
@@ -355,6 +356,7 @@ BUILT_AGAINST: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/loans/{loan_id}/payments"),
         ("POST", "/loans/{loan_id}/investments"),
         ("POST", "/loans/{loan_id}/cancel"),
+        ("POST", "/investments/{investment_id}/cancel"),
         ("POST", "/investors/me/deposits"),
         ("POST", "/investors/me/withdrawals"),
         ("GET", "/investors/me/portfolio"),
@@ -641,6 +643,10 @@ class ApiClient:
     def invest(self, loan_id: int, amount: str, idempotency_key: str) -> Investment:
         path = f"/loans/{int(loan_id)}/investments"
         return cast(Investment, self._call("POST", path, json={"amount": amount}, idempotency_key=idempotency_key))
+
+    def cancel_commitment(self, investment_id: int, idempotency_key: str) -> Investment:
+        path = f"/investments/{int(investment_id)}/cancel"
+        return cast(Investment, self._call("POST", path, idempotency_key=idempotency_key))
 
     def deposit(self, amount: str, idempotency_key: str) -> CashTransfer:
         body = {"amount": amount}

@@ -227,6 +227,15 @@ def _dates(start: dt.date | None, end: dt.date | None) -> list[Any]:
     return [start or dt.date(1900, 1, 1), end or dt.date(2999, 12, 31)]
 
 
+def _grades_in_period(
+    date_column: str, grades: tuple[str, ...], start: dt.date | None, end: dt.date | None
+) -> tuple[str, list[Any]]:
+    """The staff pages' one filter, as a WHERE clause and its parameters: the chosen grades (none = all) and a
+    date range on ``date_column`` (a mart's own column name, never user input)."""
+    clause = f"(len(?::varchar[]) = 0 or list_contains(?::varchar[], grade)) and {date_column} between ? and ?"
+    return clause, [list(grades), list(grades), *_dates(start, end)]
+
+
 # ---------------------------------------------------------------------------------------------- the warehouse
 
 
@@ -544,6 +553,7 @@ def funding_velocity(
     """Per listing month and grade: loans listed, share fully funded, median hours to fund, share of the amount
     funded within a day, investors per loan."""
     _staff(staff_scope)
+    where, params = _grades_in_period("listed_month_date", grades, start, end)
     return _fetch(
         wh,
         f"""
@@ -554,12 +564,11 @@ def funding_velocity(
                avg(funded_first_day_share) as first_day_share,
                avg(investors_count) as investors_per_loan
         from {_table("fct_loan_funding")}
-        where (len(?::varchar[]) = 0 or list_contains(?::varchar[], grade))
-          and listed_month_date between ? and ?
+        where {where}
         group by 1, 2
         order by 1, 2
         """,
-        [list(grades), list(grades), *_dates(start, end)],
+        params,
     )
 
 
@@ -573,6 +582,7 @@ def loan_states(
 ) -> pd.DataFrame:
     """Per month and state (current, dpd buckets, repaid, charged off): loans and outstanding principal."""
     _staff(staff_scope)
+    where, params = _grades_in_period("month_date", grades, start, end)
     return _fetch(
         wh,
         f"""
@@ -580,12 +590,11 @@ def loan_states(
                sum(outstanding_principal_cents) as outstanding_principal_cents,
                sum(charged_off_principal_cents) as charged_off_principal_cents
         from {_table("fct_loan_states_monthly")}
-        where (len(?::varchar[]) = 0 or list_contains(?::varchar[], grade))
-          and month_date between ? and ?
+        where {where}
         group by 1, 2
         order by 1, 2
         """,
-        [list(grades), list(grades), *_dates(start, end)],
+        params,
     )
 
 
@@ -623,6 +632,7 @@ def vintage_curves(
     """Per grade and month on book, over the vintages in range: the cumulative share of loans charged off and of
     principal lost, pooled across vintages (a vintage counts at an age only once it has reached it)."""
     _staff(staff_scope)
+    where, params = _grades_in_period("vintage_date", grades, start, end)
     return _fetch(
         wh,
         f"""
@@ -633,12 +643,11 @@ def vintage_curves(
                sum(cumulative_charged_off_cents) / nullif(sum(originated_cents), 0) as cumulative_loss_rate,
                sum(delinquent_30_plus_count) / sum(loans_count) as delinquent_30_plus_share
         from {_table("fct_vintage_curves")}
-        where (len(?::varchar[]) = 0 or list_contains(?::varchar[], grade))
-          and vintage_date between ? and ?
+        where {where}
         group by 1, 2
         order by 1, 2
         """,
-        [list(grades), list(grades), *_dates(start, end)],
+        params,
     )
 
 

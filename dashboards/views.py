@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import statuses, ui
-from dashboards.api_client import Installment, Loan, Payment, Schedule
+from dashboards.api_client import Installment, Loan, Note, Payment, Schedule
 from dashboards.formatting import cents_to_decimal, day, moment, money, percent, share, to_decimal
 
 
@@ -207,6 +207,13 @@ def payments_table(payments: Sequence[Payment]) -> pd.DataFrame:
 
 
 PAYMENTS_TABLE_CONFIG = dict.fromkeys(("Amount", "Principal", "Interest", "Fees", "Balance after"), "right")
+
+
+def is_open_commitment(note: Note) -> bool:
+    """A note the investor can still take back: committed to a listing that is still raising funds. An API that
+    does not send the note's own status is read by its loan's, which cannot tell a cancelled note apart, so
+    there a cancel may be refused with the API's 409 (shown as it is)."""
+    return note.get("status", "committed") == "committed" and statuses.is_open_for_investment(note["loan_status"])
 
 
 def total(values: Sequence[str | None]) -> Decimal:

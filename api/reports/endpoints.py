@@ -57,6 +57,7 @@ def portfolio(caller: PortfolioOwner, session: ReadSessionDep) -> PortfolioPubli
                 grade=n.loan.grade,
                 interest_rate=n.loan.interest_rate_bps,
                 loan_status=n.loan.status,
+                status=n.investment.status,
                 principal_received=n.principal_received_cents,
                 interest_received=n.interest_received_cents,
                 outstanding_principal=n.outstanding_principal_cents,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -18,6 +19,11 @@ class NotePublic(BaseModel):
     grade: str
     interest_rate: RateBps
     loan_status: LoanStatus
+    status: Literal["committed", "issued", "cancelled", "released"] = Field(
+        default="issued",
+        description="The note's own state: committed to a listing (cancellable while it is listed), issued, "
+        "cancelled by the investor, or released when the listing ended unfunded",
+    )
     principal_received: Cents
     interest_received: Cents
     outstanding_principal: Cents

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts, queries, session, statuses, ui, views
+from dashboards.api_client import ApiError
 from dashboards.formatting import money, percent, share
 
 principal = session.require("investor")
@@ -55,6 +56,38 @@ if not notes:
     left, right = st.columns(2)
     left.page_link("app_pages/investor_cash.py", label="Deposit cash", icon=":material/account_balance_wallet:")
     right.page_link("app_pages/investor_browse.py", label="Browse loans", icon=":material/storefront:")
+
+commitments = [n for n in notes if views.is_open_commitment(n)]
+if commitments:
+    st.subheader("Commitments to listings")
+    st.caption(
+        "Money pledged to listings still raising funds. You can take a commitment back until the loan is "
+        "funded; the cash returns to your available cash at once."
+    )
+    api = session.api()
+    for note in commitments:
+        form = f"cancel_commitment_{note['investment_id']}"
+        with st.container(border=True):
+            left, middle, right = st.columns([3, 2, 2], vertical_alignment="center")
+            left.markdown(
+                f"**Note #{note['investment_id']}** in loan #{note['loan_id']} · grade {note['grade']} at "
+                f"{percent(note['interest_rate'])}"
+            )
+            middle.markdown(f"Committed **{money(note['amount'])}**")
+            receipt = session.last_result(form)
+            if receipt is not None:
+                right.success(f"Cancelled: {money(receipt['amount'])} back in cash", icon=":material/undo:")
+            elif right.button("Cancel commitment", key=form):
+                try:
+                    session.submit_once(
+                        form,
+                        {"investment_id": note["investment_id"]},
+                        lambda key, i=note["investment_id"]: api.cancel_commitment(i, key),
+                    )
+                except ApiError as error:
+                    ui.show_api_error(error)
+                else:
+                    st.rerun()
 
 troubled = [n for n in notes if statuses.phase(n["loan_status"]) in ("late", "charged_off")]
 st.subheader("Late and charged-off notes")
@@ -113,9 +146,12 @@ else:
             [
                 ui.Kpi(
                     "Your net annualised return",
-                    share(own["net_annualized_return"], 2),
-                    "LendingClub's NAR: (interest - fees - charge-offs) over principal-months, annualised.",
-                    f"net return {money(own['net_return'])}",
+                    # one figure everywhere: the API's (live, and the formula of docs/servicing.md); the
+                    # warehouse's own copy of it is only the fallback for an API that does not send one
+                    share(extra["nar"] if extra.get("nar") is not None else own["net_annualized_return"], 2),
+                    "LendingClub's NAR: (interest + late fees + recoveries - servicing fees - charged-off "
+                    "principal) over principal outstanding, per month since each loan was paid out, annualised.",
+                    f"net return {money(own['net_return'])} (warehouse)",
                 ),
                 ui.Kpi(
                     "Platform, same grades",

@@ -153,3 +153,29 @@ def test_a_payment_sent_twice_with_the_same_key_pays_once(live_api: LiveApi) -> 
     second = client.pay(loan["loan_id"], due["payment"], "double-click-key")
     assert second["payment_id"] == first["payment_id"]
     assert len([p for p in client.payments(loan["loan_id"]) if p["payment_id"] == first["payment_id"]]) == 1
+
+
+def test_an_investor_cancels_a_commitment_from_the_portfolio(live_api: LiveApi) -> None:
+    listed = live_api.call("GET", "/loans/list", "ivan", params={"status": "listed", "limit": 50})
+    loan = next(loan for loan in listed["items"] if Decimal(loan["amount"]) - Decimal(loan["funded_amount"]) >= 50)
+    note = live_api.call(
+        "POST",
+        f"/loans/{loan['loan_id']}/investments",
+        "ivan",
+        json={"amount": "25.00"},
+        headers={"Idempotency-Key": "commit-then-cancel"},
+    )
+    before = live_api.call("GET", "/investors/me/portfolio", "ivan")
+
+    at = sign_in("ivan")
+    button = at.button(key=f"cancel_commitment_{note['investment_id']}")
+    assert button.label == "Cancel commitment"
+    button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+
+    after = live_api.call("GET", "/investors/me/portfolio", "ivan")
+    assert Decimal(after["cash"]) == Decimal(before["cash"]) + 25
+    assert Decimal(after["committed"]) == Decimal(before["committed"]) - 25
+    assert all(n["status"] == "cancelled" for n in after["notes"] if n["investment_id"] == note["investment_id"])
+    # the page no longer offers to cancel it: it shows the receipt, then nothing once the session forgets
+    assert f"cancel_commitment_{note['investment_id']}" not in {b.key for b in at.button}
