@@ -51,10 +51,13 @@ MIN_LOANS_FOR_CALIBRATION: Final = 30
 CALIBRATION_LEVEL: Final = 0.99
 MIN_CLASS_COUNT: Final = 5
 
-#: Loan statuses of the platform that are an outcome: default (charged off, or late as LendingClub's label
-#: counts 21-120 days late) or performing. Others (listed, funded, expired, cancelled) have none yet.
-DEFAULT_STATUSES: Final = frozenset({"charged_off", "late"})
-PERFORMING_STATUSES: Final = frozenset({"active", "repaid"})
+#: Loan statuses of the platform that are an outcome, read as the training label reads LendingClub's ("bad" =
+#: charged off, defaulted, or 21-120 days late at the snapshot; everything else issued is "good"), in both of the
+#: API's vocabularies (``active``/``late`` before servicing's buckets). ``late_16_30`` straddles the label's
+#: 21-day line, so it is no outcome yet rather than a guess either way; so are listed, funded, expired and
+#: cancelled loans (never issued).
+DEFAULT_STATUSES: Final = frozenset({"charged_off", "late", "late_31_120"})
+PERFORMING_STATUSES: Final = frozenset({"active", "current", "grace", "repaid"})
 
 SCORE_COLUMN: Final = "probability_of_default"
 

@@ -109,10 +109,12 @@ def test_missing_columns_mean_not_enough_outcomes_yet() -> None:
     assert M.SCORE_COLUMN in report.missing_columns
     statuses = pd.DataFrame(
         {
-            "status": ["charged_off", "late", "active", "repaid", "listed"],
-            "disbursed_at": pd.to_datetime(["2026-01-05"] * 5),
+            "status": ["charged_off", "late", "late_31_120", "active", "current", "grace", "repaid"]
+            + ["late_16_30", "listed"],
+            "disbursed_at": pd.to_datetime(["2026-01-05"] * 9),
         }
     )
     prepared = M.prepare_loans(statuses)
-    assert prepared["defaulted"].tolist()[:4] == [1.0, 1.0, 0.0, 0.0] and np.isnan(prepared["defaulted"].iloc[4])
+    assert prepared["defaulted"].tolist()[:7] == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    assert prepared["defaulted"].iloc[7:].isna().all()  # 16-30 days late straddles the label; listed: no outcome
     assert prepared["vintage_month"].unique().tolist() == ["2026-01"]
