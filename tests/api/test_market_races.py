@@ -9,12 +9,15 @@ commitments and notes balances equal to their committed and issued notes."""
 
 from __future__ import annotations
 
+import random
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import pytest
@@ -37,6 +40,8 @@ from tests.conftest import test_settings
 
 T = TypeVar("T")
 STATE_NAMED = re.compile(r"\bis (funded|current|issued)\b")
+NEEDS_ONLY = re.compile(r"loan \d+ needs only 25\.00 more")
+STEP = 2_500
 
 
 @dataclass
@@ -132,6 +137,10 @@ def _loan(market: Market, caller: Caller | None = None, **values: Any) -> int:
 def _investors(market: Market, count: int, cash_cents: int) -> list[Caller]:
     with market.database.transaction() as session:
         return [factories.investor(session, cash_cents=cash_cents, processor=market.processor) for _ in range(count)]
+
+
+def _cents(amount: str) -> int:
+    return int(Decimal(amount) * 100)
 
 
 def _note_status(market: Market, investment_id: int) -> str:
@@ -273,9 +282,11 @@ def test_placing_a_plan_while_others_buy_its_loans_last_notes(market: Market) ->
     plan = made.json()
     planned = {n["loan_id"]: n["amount"] for n in plan["notes"]}
     assert len(planned) >= 6
+    # Each loan keeps the plan's note plus $25; each buyer asks for $25 more than the plan's note. Whoever comes
+    # second finds too little left: the buyer is told how much, the plan is refused whole.
     for loan_id, amount in planned.items():
         status, funded, total = _loan_state(market, loan_id)
-        rest = total - funded - int(float(amount) * 100)
+        rest = total - funded - _cents(amount) - STEP
         assert invest(market.client, filler_auth, loan_id, f"{rest / 100:.2f}").status_code == 201
     buyers = _investors(market, len(planned), 10_000)
     buyer_auth = [market.auth(c) for c in buyers]
@@ -284,26 +295,42 @@ def test_placing_a_plan_while_others_buy_its_loans_last_notes(market: Market) ->
         url = f"/investors/me/portfolio-plans/{plan['plan_id']}/place"
         return market.client.post(url, headers=planner_auth | key())
 
-    def buy(auth: dict[str, str], loan_id: int, amount: str) -> Any:
-        return lambda: invest(market.client, auth, loan_id, amount)
+    def buy(auth: dict[str, str], loan_id: int, amount: str, delay: float) -> Any:
+        def go() -> Any:
+            time.sleep(delay)  # spread over the placement, so either side can come first
+            return invest(market.client, auth, loan_id, f"{(_cents(amount) + STEP) / 100:.2f}")
+
+        return go
+
+    jitter = random.Random()
 
     placed, *bought = race(
-        place, *[buy(a, loan_id, amount) for a, (loan_id, amount) in zip(buyer_auth, planned.items(), strict=True)]
+        place,
+        *[
+            buy(a, loan_id, amount, jitter.uniform(0.0, 0.1))
+            for a, (loan_id, amount) in zip(buyer_auth, planned.items(), strict=True)
+        ],
     )
-    total_cents = sum(int(float(a) * 100) for a in planned.values())
+    total_cents = sum(_cents(a) for a in planned.values())
     if placed.status_code == 201:
-        assert all(b.status_code == 409 for b in bought), [b.text for b in bought]
+        # refused by the funding guard with the amount left, not by a constraint caught late
+        assert all(b.status_code == 409 and NEEDS_ONLY.search(b.json()["detail"]) for b in bought), [
+            b.text for b in bought
+        ]
         assert all(n["investment_id"] for n in placed.json()["notes"])
-        assert market.cash(planner) == (100_000 - total_cents, 0, total_cents)  # every loan funded and issued
+        assert market.cash(planner) == (100_000 - total_cents, total_cents, 0)
         assert all(market.cash(c) == (10_000, 0, 0) for c in buyers)
+        for loan_id in planned:
+            status, funded, total = _loan_state(market, loan_id)
+            assert (status, funded) == ("listed", total - STEP)
     else:
         assert placed.status_code == 409, placed.text
         assert "no note was bought" in placed.json()["detail"]
         assert all(b.status_code == 201 for b in bought), [b.text for b in bought]
         assert market.cash(planner) == (100_000, 0, 0)
         assert market.sql("SELECT COUNT(*) FROM investments WHERE investor_id = :i", i=planner.investor_id) == [(0,)]
-    for loan_id in planned:
-        assert _loan_state(market, loan_id)[0] == "current"  # filled by one side or the other, then issued
+        for loan_id in planned:
+            assert _loan_state(market, loan_id)[0] == "current"  # filled by the buyer, then issued
     assert_books_sound(market)
 
 
