@@ -1,7 +1,9 @@
 """The SQL of an auto-invest run: every statement works on all listings and all rules of a round at once
 (snapshots with INSERT ... SELECT, the decision with window functions, the notes and funded amounts with one
 statement each). It computes exactly what api/lending/allocation.py computes; tests compare the two.
-Runs unchanged on PostgreSQL and SQLite (integer arithmetic, no LEAST/GREATEST, ROWS frames)."""
+Placing the notes is set-based too: the notes, the listings' funded amounts, one ledger transaction per listing
+with its postings, and the investors' balances are one statement each per round, whatever the number of notes.
+Runs unchanged on PostgreSQL and SQLite (integer arithmetic, no LEAST/GREATEST, ROWS frames, UPDATE ... FROM)."""
 
 from __future__ import annotations
 
@@ -233,6 +235,54 @@ FUND_LISTINGS = text(
 ).bindparams(_NOW)
 
 
+ROUND_TOTAL = text(
+    "SELECT COUNT(*), CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) FROM allocations "
+    "WHERE run_id = :run AND round = :round"
+)
+
+# The ledger side of a round, set-based: the same rows `api.ledger.repository.post` writes per transaction
+# (balances changed together with the postings, under row locks taken in the ledger's lock order, which `lock`
+# took for every account an investor with a rule has), written for all listings of the round at once.
+_INVESTOR_LEGS = "acc.account_type IN ('investor_cash', 'investor_commitments')"
+_LEG_AMOUNT = "CASE WHEN acc.account_type = 'investor_cash' THEN a.amount_cents ELSE -a.amount_cents END"
+POST_TRANSACTIONS = text(
+    """
+    INSERT INTO ledger_transactions (kind, loan_id, description, created_at)
+    SELECT 'investment', a.loan_id,
+           :prefix || CAST(COUNT(*) AS VARCHAR(20)) || ' notes in loan ' || CAST(a.loan_id AS VARCHAR(20)), :now
+    FROM allocations a WHERE a.run_id = :run AND a.round = :round
+    GROUP BY a.loan_id ORDER BY a.loan_id
+    """
+).bindparams(_NOW)
+# Each listing's transaction is found again by its loan (indexed) and its description, which names the run and
+# the round: no other transaction can carry both, and the statement needs no list of ids from the client.
+POST_ENTRIES = text(
+    f"""
+    INSERT INTO ledger_entries (transaction_id, account_id, amount_cents)
+    SELECT t.transaction_id, acc.account_id, {_LEG_AMOUNT}
+    FROM allocations a
+    JOIN ledger_transactions t ON t.loan_id = a.loan_id AND t.kind = 'investment' AND t.description LIKE :pattern
+    JOIN ledger_accounts acc ON acc.owner_id = a.investor_id AND {_INVESTOR_LEGS}
+    WHERE a.run_id = :run AND a.round = :round
+    ORDER BY t.transaction_id, acc.account_type, acc.owner_id
+    """
+)
+# CAST: PostgreSQL's SUM of BIGINT is NUMERIC.
+MOVE_BALANCES = text(
+    f"""
+    UPDATE ledger_accounts SET balance_cents = ledger_accounts.balance_cents + d.delta, updated_at = :now
+    FROM (
+        SELECT acc.account_id AS account_id, CAST(SUM({_LEG_AMOUNT}) AS BIGINT) AS delta
+        FROM allocations a
+        JOIN ledger_accounts acc ON acc.owner_id = a.investor_id AND {_INVESTOR_LEGS}
+        WHERE a.run_id = :run AND a.round = :round
+        GROUP BY acc.account_id
+    ) d
+    WHERE ledger_accounts.account_id = d.account_id
+    """
+).bindparams(_NOW)
+
+
 def claim(session: Session, run_id: int, now: datetime, max_listings: int) -> int:
     result: Any = session.execute(CLAIM, {"run": run_id, "now": now, "max_listings": max_listings})
     return int(result.rowcount or 0)
@@ -262,20 +312,28 @@ def decide(session: Session, run_id: int, round_: int, seed: int) -> int:
     return int(result.rowcount or 0)
 
 
-def apply(session: Session, run_id: int, round_: int, now: datetime) -> list[tuple[int, int, int]]:
-    """Write the round's notes and funded amounts; returns (loan_id, investor_id, amount) per note."""
+def apply(session: Session, run_id: int, round_: int, now: datetime) -> tuple[int, int]:
+    """Write the round's notes, funded amounts and ledger postings, each in one set-based statement; returns
+    (notes, cents). The listings' and investors' rows are locked (`lock`), so nothing changes under it."""
     params = {"run": run_id, "round": round_, "now": now}
     session.execute(ADD_NOTES, params)
     session.execute(LINK_NOTES, params)
     session.execute(FUND_LISTINGS, params)
-    rows: Sequence[Any] = session.execute(
-        text(
-            "SELECT loan_id, investor_id, amount_cents FROM allocations WHERE run_id = :run AND round = :round "
-            "ORDER BY loan_id, investor_id"
-        ),
-        params,
-    ).all()
-    return [(int(a), int(b), int(c)) for a, b, c in rows]
+    post_round(session, run_id, round_, now)
+    row: Any = session.execute(ROUND_TOTAL, params).one()
+    return int(row[0]), int(row[1])
+
+
+def post_round(session: Session, run_id: int, round_: int, now: datetime) -> None:
+    """The round's cash reservations as one balanced ledger transaction per listing (investor_cash debited,
+    investor_commitments credited, one entry per investor leg), and every touched balance moved by the sum of
+    its new entries in one UPDATE. The accounts' CHECK refuses a negative cash or commitment balance whatever
+    the snapshot said, so a wrong budget fails the run instead of overdrawing anyone."""
+    prefix = f"auto-invest run {run_id} round {round_}: "
+    params: dict[str, Any] = {"run": run_id, "round": round_, "now": now, "prefix": prefix}
+    session.execute(POST_TRANSACTIONS, params)
+    session.execute(POST_ENTRIES, {**params, "pattern": prefix + "%"})
+    session.execute(MOVE_BALANCES, params)
 
 
 def filled_listings(session: Session, run_id: int) -> list[tuple[int, str]]:

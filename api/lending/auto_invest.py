@@ -25,8 +25,6 @@ from api.kit.clock import utcnow
 from api.kit.db import Database, after_commit
 from api.kit.errors import NotFound
 from api.kit.money import format_cents
-from api.ledger import postings
-from api.ledger import repository as ledger_repo
 from api.lending import allocation_sql as sql
 from api.lending import events
 from api.lending.allocation import (
@@ -204,21 +202,9 @@ def run_in(
             rules = max(rules, investors)
             if not listed or not investors or not sql.decide(session, run_id, round_, record.seed):
                 break
-            placed = sql.apply(session, run_id, round_, now)
-            by_loan: dict[int, list[tuple[int, int]]] = defaultdict(list)
-            for loan_id, investor_id, cents in placed:
-                by_loan[loan_id].append((investor_id, cents))
-            # One ledger transaction per listing: cash reserved for each of its new notes.
-            for loan_id, notes_of_loan in sorted(by_loan.items()):
-                ledger_repo.post(
-                    session,
-                    "investment",
-                    [p for investor_id, cents in notes_of_loan for p in postings.investment(investor_id, cents)],
-                    f"auto-invest run {run_id} round {round_}: {len(notes_of_loan)} notes in loan {loan_id}",
-                    loan_id=loan_id,
-                )
-            notes += len(placed)
-            amount += sum(cents for _, _, cents in placed)
+            placed, cents = sql.apply(session, run_id, round_, now)
+            notes += placed
+            amount += cents
     completed = [loan_id for loan_id, _ in sql.filled_listings(session, run_id)]
     for loan_id in completed:
         events.transition_row(
