@@ -163,8 +163,8 @@ def test_warehouse_nar_equals_the_api_for_every_investor(book: tuple[Story, int]
 
     result = _materialize(AS_OF)
     assert result.success
-    failed = [(e.asset_key.to_user_string(), e.check_name) for e in result.get_asset_check_evaluations() if not e.passed]
-    assert not failed
+    evaluations = result.get_asset_check_evaluations()
+    assert not [(e.asset_key.to_user_string(), e.check_name) for e in evaluations if not e.passed]
 
     api: dict[int, Decimal | None] = {}
     with story.on(AS_OF) as client:
