@@ -2,9 +2,10 @@
 -- per month in fct_cash_flows_monthly (against the ledger's repayments into processor cash), and per payment
 -- against its distributions to the notes (what the notes got is exactly the payment's principal and interest).
 with per_loan as (
-    -- recoveries and amounts paid beyond what was owed are not principal, interest or fees
+    -- recoveries and amounts paid beyond what was owed are not principal, interest or fees; a returned
+    -- payment was reversed, so fct_borrower_loans (like the ledger) counts settled payments only
     select loan_id, sum(amount_cents - recovery_cents - excess_cents) as paid_cents
-    from {{ ref('stg_payments') }} group by loan_id
+    from {{ ref('stg_payments') }} where payment_status = 'settled' group by loan_id
 ),
 
 loan_mismatch as (

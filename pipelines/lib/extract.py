@@ -44,7 +44,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -67,7 +67,13 @@ STATE_TABLE = "_extract_state"
 # One row: the platform day of the last extraction, which dbt builds "as of" (what is late, the current
 # month). Data, not a dbt var, so dbt's partial parsing survives from run to run.
 AS_OF_TABLE = "extract_as_of"
-BOOKKEEPING_TABLES = (STATE_TABLE, AS_OF_TABLE, "_published_build")
+# Per table: the last probe of the source (see `_probe`) and the generation in which the table last
+# changed, so a run skips the tables whose probe is unchanged and dbt rebuilds only what changed tables feed.
+TABLES_STATE = "_extract_tables"
+# `changed_generation` rows that are not tables: the platform day moved, or the allow-list dropped something.
+AS_OF_CHANGE = AS_OF_TABLE
+EVERYTHING_CHANGED = "*"
+BOOKKEEPING_TABLES = (STATE_TABLE, AS_OF_TABLE, TABLES_STATE, "_published_build")
 
 
 # ---- masks: vectorised twins of api.identity.bands (tests compare them on every boundary) -------------
@@ -467,9 +473,13 @@ LOAD_MODES: dict[str, ById | ByUpdatedAt] = {
     "loans": ByUpdatedAt(),
     "investments": ById(reopen="status = 'committed'"),  # committed -> issued | cancelled | released
     "installments": ByUpdatedAt(),
-    # settled -> returned: a processor return comes within days; settled payments of the last RETURN_DAYS
-    # (by the newest payment date the warehouse holds) are re-read on every run
-    "payments": ById(reopen='status = \'settled\' and "date" >= (select max("date") from {table}) - {return_days}'),
+    # settled -> returned: the API writes the status and a `payment_return` ledger transaction naming the
+    # payment in one transaction, so the payments to re-read are exactly those the warehouse still holds as
+    # settled although its ledger (loaded first in the same snapshot, see `load_order`) has their return
+    "payments": ById(
+        reopen='status = \'settled\' and payment_id in (select payment_id from "raw"."ledger_transactions" '
+        "where kind = 'payment_return')"
+    ),
     "payment_distributions": ById(),
     "cash_transfers": ById(),
     "ledger_accounts": ByUpdatedAt(),
@@ -503,8 +513,16 @@ LOOKBACK_UPDATED = timedelta(minutes=10)
 BATCH_ROWS = 1_000_000
 # Ids of reopened rows per source query (literal IN lists).
 REOPEN_CHUNK = 20_000
-# Days after its date within which a settled payment may still be returned by the processor (ACH: 60).
-RETURN_DAYS = 75
+
+
+def load_order(names: Iterable[str]) -> list[str]:
+    """The tables in the order one run loads them: payments after ledger_transactions, whose
+    `payment_return` transactions say which settled payments to re-read."""
+    ordered = list(names)
+    if "payments" in ordered and "ledger_transactions" in ordered:
+        ordered.remove("payments")
+        ordered.insert(ordered.index("ledger_transactions") + 1, "payments")
+    return ordered
 
 
 def unclassified(tables: Iterable[sa.Table]) -> list[str]:
@@ -661,6 +679,12 @@ class SourceSnapshot:
             yield from cur.fetch_record_batch()
 
 
+def _rows(source: SourceSnapshot, query: sa.sql.Select) -> list[tuple[Any, ...]]:
+    with source.connection.cursor() as cur:
+        cur.execute(source.sql(query))
+        return [tuple(r) for r in cur.fetchall()]
+
+
 def _witness_literal(sql_type: str) -> str:
     return "0" if sql_type in ("BIGINT", "INTEGER", "BOOLEAN") else "''"
 
@@ -736,11 +760,77 @@ def _ensure_state(duck: duckdb.DuckDBPyConnection) -> None:
         f'create table if not exists "{RAW_SCHEMA}"."{STATE_TABLE}" '
         "(table_name VARCHAR, masked_as_of DATE, generation BIGINT)"
     )
+    duck.execute(
+        f'create table if not exists "{RAW_SCHEMA}"."{TABLES_STATE}" '
+        "(table_name VARCHAR, probe VARCHAR, changed_generation BIGINT)"
+    )
 
 
-def record_run(duck: duckdb.DuckDBPyConnection, changed_rows: int) -> int:
+def _stored_probe(duck: duckdb.DuckDBPyConnection, table_name: str) -> str | None:
+    rows = duck.execute(
+        f'select probe from "{RAW_SCHEMA}"."{TABLES_STATE}" where table_name = ?', [table_name]
+    ).fetchall()
+    return rows[0][0] if rows else None
+
+
+def _store_probe(duck: duckdb.DuckDBPyConnection, table_name: str, probe: str) -> None:
+    if _stored_probe(duck, table_name) == probe:
+        return  # a no-change run writes nothing
+    rows = duck.execute(f'select count(*) from "{RAW_SCHEMA}"."{TABLES_STATE}" where table_name = ?', [table_name])
+    if rows.fetchall()[0][0]:
+        duck.execute(f'update "{RAW_SCHEMA}"."{TABLES_STATE}" set probe = ? where table_name = ?', [probe, table_name])
+    else:
+        duck.execute(
+            f'insert into "{RAW_SCHEMA}"."{TABLES_STATE}" (table_name, probe) values (?, ?)', [table_name, probe]
+        )
+
+
+def changed_since(duck: duckdb.DuckDBPyConnection, built: int | None) -> list[str] | None:
+    """The tables (and AS_OF_CHANGE) that changed after extract generation `built`, or None when that
+    cannot be told (no build yet, or EVERYTHING_CHANGED): then everything must be rebuilt."""
+    exists = duck.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [RAW_SCHEMA, TABLES_STATE],
+    ).fetchall()[0][0]
+    if built is None or not exists:
+        return None
+    rows = duck.execute(
+        f'select table_name from "{RAW_SCHEMA}"."{TABLES_STATE}" where changed_generation > ? order by 1', [built]
+    ).fetchall()
+    names = [r[0] for r in rows]
+    return None if EVERYTHING_CHANGED in names else names
+
+
+def _time_sum(dialect_name: str, column: sa.Column) -> Any:
+    """A deterministic number that moves whenever any of the timestamps summed moves (SQLite stores them as
+    text, PostgreSQL as timestamps). Only ever compared with the same expression over the same source."""
+    if dialect_name == "sqlite":
+        return sa.func.total(sa.func.julianday(column))
+    return sa.func.sum(sa.extract("epoch", column))
+
+
+def _probe(source: SourceSnapshot, table: sa.Table, column: sa.Column, floor: datetime) -> tuple[int, str]:
+    """(rows, a fingerprint of the rows stamped at or after `floor`: their count, newest stamp and the sum
+    of their stamps): two aggregates of the source table, no row read. Equal fingerprints at the same floor
+    mean no row was inserted or re-stamped inside the window since the last run."""
+    in_window = column >= floor
+    query = sa.select(
+        sa.func.count(),
+        sa.func.max(column),
+        sa.func.count().filter(in_window),
+        _time_sum(source.dialect_name, column).filter(in_window),
+    ).select_from(table)
+    with source.connection.cursor() as cur:
+        cur.execute(source.sql(query))
+        ((rows, newest, windowed, stamps),) = cur.fetchall()
+    return int(rows), repr((floor.isoformat(), str(newest), int(windowed or 0), str(stamps)))
+
+
+def record_run(duck: duckdb.DuckDBPyConnection, changed_rows: int, changed_tables: Sequence[str] = ()) -> int:
     """After a run: keep `raw.extract_as_of` at the platform day and bump the generation when the run
-    changed anything (rows, or the day). Returns the generation (what the warehouse's content is)."""
+    changed anything (rows, or the day); the tables that changed (EVERYTHING_CHANGED for a change dbt cannot
+    trace to a table) and AS_OF_CHANGE when the day moved are stamped with it. Returns the generation
+    (what the warehouse's content is)."""
     _ensure_state(duck)
     duck.execute(f'create table if not exists "{RAW_SCHEMA}"."{AS_OF_TABLE}" (as_of_date DATE)')
     today = clock.today()
@@ -758,6 +848,19 @@ def record_run(duck: duckdb.DuckDBPyConnection, changed_rows: int) -> int:
             f'insert into "{RAW_SCHEMA}"."{STATE_TABLE}" (table_name, generation) values (?, ?)',
             ["*generation", current],
         )
+        stamped = [*changed_tables, *([AS_OF_CHANGE] if day_changed else [])]
+        if generation is None:
+            stamped.append(EVERYTHING_CHANGED)
+        for name in dict.fromkeys(stamped):
+            updated = duck.execute(
+                f'update "{RAW_SCHEMA}"."{TABLES_STATE}" set changed_generation = ? where table_name = ? returning 1',
+                [current, name],
+            ).fetchall()
+            if not updated:
+                duck.execute(
+                    f'insert into "{RAW_SCHEMA}"."{TABLES_STATE}" (table_name, changed_generation) values (?, ?)',
+                    [name, current],
+                )
     return current
 
 
@@ -972,19 +1075,26 @@ def load_table(
         whole = full_refresh or widened or count_before == 0 or (dated and _masked_as_of(duck, table.name) != today)
         query = sa.select(*select_cols).order_by(pk)
         queries = [query]
-        if not whole:
+        probe: str | None = None
+        source_rows: int | None = None
+        if not whole and present:
+            assert source is not None
             if isinstance(mode, ById):
-                ((hwm,),) = duck.execute(f'select max("{pk.name}") from {target}').fetchall()
+                ((hwm, held),) = duck.execute(f'select max("{pk.name}"), count(*) from {target}').fetchall()
+                ((newest, source_rows),) = _rows(source, sa.select(sa.func.max(pk), sa.func.count()).select_from(table))
                 floor = max(int(hwm) - LOOKBACK_IDS, 0)
-                queries = [query.where(pk > floor)]
+                # Append-only: the same newest id and the same count mean the same rows (the warehouse's
+                # ids are a subset of the source's), so nothing past the mark is read at all.
+                unchanged = newest is not None and int(newest) == int(hwm) and int(source_rows) == int(held)
+                queries = [] if unchanged else [query.where(pk > floor)]
                 if mode.reopen is not None:
                     reopened = [
                         r[0]
                         for r in duck.execute(
                             f'select "{pk.name}" from {target} '
-                            f"where ({mode.reopen.format(table=target, return_days=RETURN_DAYS)}) "
+                            f"where ({mode.reopen.format(table=target)}) "
                             f'and "{pk.name}" <= ? order by 1',
-                            [floor],
+                            [floor if not unchanged else int(hwm)],
                         ).fetchall()
                     ]
                     queries += [
@@ -992,8 +1102,14 @@ def load_table(
                         for i in range(0, len(reopened), REOPEN_CHUNK)
                     ]
             else:
-                ((hwm,),) = duck.execute(f'select max("{mode.column}") from {target}').fetchall()
-                queries = [query.where(table.c[mode.column] >= (hwm.replace(tzinfo=UTC) - LOOKBACK_UPDATED))]
+                ((hwm, held),) = duck.execute(f'select max("{mode.column}"), count(*) from {target}').fetchall()
+                # The window starts below the warehouse's newest stamp, but never above the platform's clock:
+                # a row stamped in the future would otherwise lift the mark past changes made before it.
+                now = clock.utcnow().astimezone(UTC).replace(tzinfo=None)
+                floor = (min(hwm, now) - LOOKBACK_UPDATED).replace(tzinfo=UTC)
+                source_rows, probe = _probe(source, table, table.c[mode.column], floor)
+                unchanged = probe == _stored_probe(duck, table.name) and source_rows == int(held)
+                queries = [] if unchanged else [query.where(table.c[mode.column] >= floor)]
 
         rows_read = rows_inserted = rows_updated = 0
         if present:
@@ -1021,6 +1137,21 @@ def load_table(
                     duck.unregister("batch")
         if dated and present and (whole or _masked_as_of(duck, table.name) is None):
             _set_masked_as_of(duck, table.name, today)
+        if isinstance(mode, ByUpdatedAt) and present and source is not None:
+            if probe is None:  # a whole read: probe now, for the next run's comparison
+                ((wh_newest,),) = duck.execute(f'select max("{mode.column}") from {target}').fetchall()
+                if wh_newest is not None:
+                    now = clock.utcnow().astimezone(UTC).replace(tzinfo=None)
+                    floor = (min(wh_newest, now) - LOOKBACK_UPDATED).replace(tzinfo=UTC)
+                    source_rows, probe = _probe(source, table, table.c[mode.column], floor)
+            elif rows_inserted or rows_updated:
+                # the mark moved, so the next run's window starts elsewhere: probe that window now
+                ((wh_newest,),) = duck.execute(f'select max("{mode.column}") from {target}').fetchall()
+                now = clock.utcnow().astimezone(UTC).replace(tzinfo=None)
+                floor = (min(wh_newest, now) - LOOKBACK_UPDATED).replace(tzinfo=UTC)
+                source_rows, probe = _probe(source, table, table.c[mode.column], floor)
+            if probe is not None:
+                _store_probe(duck, table.name, probe)
 
         mark_column = pk.name if isinstance(mode, ById) else mode.column
         ((new_hwm, warehouse_rows),) = duck.execute(f'select max("{mark_column}"), count(*) from {target}').fetchall()
@@ -1029,7 +1160,8 @@ def load_table(
         duck.execute("rollback")
         raise
 
-    source_rows = int(source.scalar(sa.select(sa.func.count()).select_from(table))) if present and source else 0
+    if source_rows is None:
+        source_rows = int(source.scalar(sa.select(sa.func.count()).select_from(table))) if present and source else 0
     return LoadResult(
         table=table.name,
         mode="full_refresh" if full_refresh else "incremental",
@@ -1038,7 +1170,7 @@ def load_table(
         rows_updated=rows_updated,
         high_water_mark=None if new_hwm is None else str(new_hwm),
         warehouse_rows=int(warehouse_rows),
-        source_rows=source_rows,
+        source_rows=int(source_rows),
         seconds=time.perf_counter() - started,
     )
 

@@ -60,6 +60,7 @@ repaid_by_month as (
         sum(principal_cents) as principal_repaid_cents,
         sum(interest_cents) as interest_paid_cents
     from {{ ref('stg_payments') }}
+    where payment_status = 'settled'  -- a returned payment was reversed
     group by 1, 2
 ),
 

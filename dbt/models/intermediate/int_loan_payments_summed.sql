@@ -1,4 +1,4 @@
--- Borrower payments per loan.
+-- Borrower payments per loan, settled ones only (a returned payment was reversed in the ledger).
 select
     loan_id,
     cast(sum(principal_cents) as bigint) as principal_repaid_cents,
@@ -8,4 +8,5 @@ select
     cast(count(*) as integer) as payments_count,
     max(payment_date) as last_payment_date
 from {{ ref('stg_payments') }}
+where payment_status = 'settled'
 group by loan_id

@@ -1,80 +1,71 @@
--- Net annualised return per investor, LendingClub's formula: NAR = (1 + (interest - service fees - net
--- charge-offs) / principal-months) ^ 12 - 1, where principal-months adds each note's outstanding principal
--- at the start of every month it was on the books (disbursement month to the month it closed or the build's
--- month). Exact in integer cents without a note-by-month table: a note of amount A over n months from which
--- principal p_k was repaid in month m_k was outstanding for A * n - sum(p_k * (last month - m_k)) cent-months.
--- Service fees and recoveries are 0 until the servicing issue adds them.
-with notes as (
-    select investment_id, investor_id, loan_id, amount_cents from {{ ref('stg_investments') }}
+-- Net annualised return per investor, exactly the API's (api/reports/returns.py net_annualized_return over
+-- api/reports/portfolio.py note_months, what GET /investors/me/portfolio shows):
+--   NAR = (1 + sum_m(interest + late fees + recoveries - servicing fees - charged-off principal)_m
+--              / sum_m(principal outstanding at the start of month m)) ^ 12 - 1,
+-- over every note-month of int_note_months_derived (months counted from each loan's disbursement day),
+-- both sums exact in integer cents; -1 when the monthly return is -100 % or worse; null when no principal
+-- was ever outstanding; rounded half up (away from zero) to 4 decimals as the API rounds.
+-- The twelfth power itself is computed in DOUBLE: no engine has exact rationals of that size, and the
+-- result can only differ from the API's exact Fraction when the true value lies within about 1e-12 of a
+-- half-basis-point boundary. Both integer sums are columns here, so the exact figure can be recomputed.
+with investors as (
+    select distinct investor_id from {{ ref('stg_investments') }}
 ),
 
-loan_months as (
-    select
-        loan_id,
-        min(month_date) as first_month_date,
-        max(month_date) as last_month_date,
-        max(case when loan_state = 'charged_off' then 1 else 0 end) as is_charged_off
-    from {{ ref('int_loan_month_states') }}
-    group by loan_id
-),
-
-received as (
-    select
-        distributions.investment_id,
-        cast({{ dbt.date_trunc('month', 'payments.payment_date') }} as date) as month_date,
-        sum(distributions.principal_cents) as principal_cents,
-        sum(distributions.interest_cents) as interest_cents
-    from {{ ref('stg_payment_distributions') }} as distributions
-    inner join {{ ref('stg_payments') }} as payments on distributions.payment_id = payments.payment_id
-    group by 1, 2
-),
-
-note_flows as (
-    select
-        notes.investment_id,
-        notes.investor_id,
-        notes.amount_cents,
-        loan_months.is_charged_off,
-        cast({{ dbt.datediff('loan_months.first_month_date', 'loan_months.last_month_date', 'month') }} as bigint) + 1
-            as months_on_book,
-        coalesce(sum(received.principal_cents), 0) as principal_received_cents,
-        coalesce(sum(received.interest_cents), 0) as interest_received_cents,
-        coalesce(sum(received.principal_cents
-            * {{ dbt.datediff('received.month_date', 'loan_months.last_month_date', 'month') }}), 0)
-            as principal_repaid_months_cents
-    from notes
-    inner join loan_months on notes.loan_id = loan_months.loan_id
-    left join received on notes.investment_id = received.investment_id
-    group by 1, 2, 3, 4, 5
-),
-
-investor_totals as (
+months as (
     select
         investor_id,
-        count(*) as notes_count,
-        sum(interest_received_cents) as interest_received_cents,
-        sum(case when is_charged_off = 1 then amount_cents - principal_received_cents else 0 end)
-            as charged_off_cents,
-        sum(amount_cents * months_on_book - principal_repaid_months_cents) as principal_months_cents
-    from note_flows
+        count(distinct investment_id) as notes_count,
+        count(*) as note_months_count,
+        sum(interest_cents) as interest_received_cents,
+        sum(late_fees_cents) as late_fees_cents,
+        sum(recoveries_cents) as recoveries_cents,
+        sum(servicing_fees_cents) as servicing_fees_cents,
+        sum(charged_off_cents) as charged_off_cents,
+        sum(net_cents) as net_return_cents,
+        sum(principal_outstanding_cents) as principal_months_cents
+    from {{ ref('int_note_months_derived') }}
     group by investor_id
 ),
 
 returns as (
     select
+        investors.investor_id,
+        coalesce(months.notes_count, 0) as notes_count,
+        coalesce(months.note_months_count, 0) as note_months_count,
+        coalesce(months.interest_received_cents, 0) as interest_received_cents,
+        coalesce(months.late_fees_cents, 0) as late_fees_cents,
+        coalesce(months.recoveries_cents, 0) as recoveries_cents,
+        coalesce(months.servicing_fees_cents, 0) as servicing_fees_cents,
+        coalesce(months.charged_off_cents, 0) as charged_off_cents,
+        coalesce(months.net_return_cents, 0) as net_return_cents,
+        coalesce(months.principal_months_cents, 0) as principal_months_cents
+    from investors
+    left join months on investors.investor_id = months.investor_id
+),
+
+annualised as (
+    select
         *,
-        0 as service_fees_cents,
-        0 as recoveries_cents,
-        interest_received_cents - charged_off_cents as net_return_cents
-    from investor_totals
+        case
+            when principal_months_cents <= 0 then null
+            when net_return_cents <= -principal_months_cents then -10000
+            else cast(round(
+                (power(1 + cast(net_return_cents as double) / cast(principal_months_cents as double), 12) - 1)
+                * 10000
+            ) as bigint)
+        end as nar_basis_points
+    from returns
 )
 
 select
     cast(investor_id as bigint) as investor_id,
     cast(notes_count as integer) as notes_count,
+    cast(note_months_count as integer) as note_months_count,
     cast(interest_received_cents as bigint) as interest_received_cents,
     {{ cents_to_dollars('interest_received_cents') }} as interest_received,
-    cast(service_fees_cents as bigint) as service_fees_cents,
+    cast(late_fees_cents as bigint) as late_fees_cents,
+    cast(servicing_fees_cents as bigint) as service_fees_cents,
     cast(charged_off_cents as bigint) as charged_off_cents,
     {{ cents_to_dollars('charged_off_cents') }} as charged_off,
     cast(recoveries_cents as bigint) as recoveries_cents,
@@ -82,7 +73,5 @@ select
     {{ cents_to_dollars('net_return_cents') }} as net_return,
     cast(principal_months_cents as bigint) as principal_months_cents,
     {{ ratio('net_return_cents', 'principal_months_cents') }} as monthly_return,
-    cast(case when principal_months_cents > 0 then
-        power(1 + cast(net_return_cents as decimal(38, 12)) / cast(principal_months_cents as decimal(38, 12)), 12) - 1
-    end as decimal(12, 6)) as net_annualized_return
-from returns
+    cast(cast(nar_basis_points as decimal(18, 0)) * 0.0001 as decimal(12, 6)) as net_annualized_return
+from annualised

@@ -19,9 +19,12 @@ notes as (
 ),
 
 received as (
-    select investor_id, cast(sum(principal_cents) as bigint) as principal_received_cents
-    from {{ ref('stg_payment_distributions') }}
-    group by investor_id
+    -- settled payments only: a returned payment's distributions were reversed
+    select distributions.investor_id, cast(sum(distributions.principal_cents) as bigint) as principal_received_cents
+    from {{ ref('stg_payment_distributions') }} as distributions
+    inner join {{ ref('stg_payments') }} as payments on distributions.payment_id = payments.payment_id
+    where payments.payment_status = 'settled'
+    group by distributions.investor_id
 ),
 
 final as (

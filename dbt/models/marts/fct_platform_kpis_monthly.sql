@@ -1,6 +1,12 @@
 -- Platform KPIs by calendar month, from the first month with any activity to the build's month: listings,
--- originations, funded volume, fee revenue, active investors, the book at month end and the loss rate
--- (cumulative principal charged off / cumulative principal originated).
+-- originations, funded volume, fee revenue, active investors, the book at month end, and losses as
+-- LendingClub reports them:
+-- - charge-offs are the principal the ledger wrote off (note_charge_offs, by charge-off day), recoveries
+--   what borrowers paid on charged-off loans (settled payments' recovery_cents, gross of the collection
+--   fee), net charge-offs = charge-offs - recoveries;
+-- - loss_rate = cumulative net charge-offs / cumulative originations (a lifetime loss rate);
+-- - annualized_net_charge_off_rate = the month's net charge-offs * 12 / average outstanding principal
+--   (the mean of the previous and this month-end book), computed as net * 24 / (previous + this).
 with loans as (
     select
         cast({{ dbt.date_trunc('month', 'created_at') }} as date) as listed_month_date,
@@ -55,12 +61,26 @@ fees as (
     group by 1
 ),
 
+charge_offs as (
+    select
+        cast({{ dbt.date_trunc('month', 'charged_off_date') }} as date) as month_date,
+        sum(principal_cents) as charged_off_principal_cents
+    from {{ ref('stg_note_charge_offs') }}
+    group by 1
+),
+
+recoveries as (
+    select cast({{ dbt.date_trunc('month', 'payment_date') }} as date) as month_date, sum(recovery_cents) as recoveries_cents
+    from {{ ref('stg_payments') }}
+    where payment_status = 'settled' and recovery_cents <> 0
+    group by 1
+),
+
 book as (
     select
         month_date,
         count(case when loan_state not in ('repaid', 'charged_off') then 1 end) as active_loans,
-        sum(outstanding_principal_cents) as outstanding_principal_cents,
-        sum(charged_off_principal_cents) as charged_off_principal_cents
+        sum(outstanding_principal_cents) as outstanding_principal_cents
     from {{ ref('int_loan_month_states') }}
     group by month_date
 ),
@@ -91,7 +111,8 @@ monthly as (
         coalesce(ledger_monthly.active_investors, 0) as active_investors,
         coalesce(book.active_loans, 0) as active_loans,
         coalesce(book.outstanding_principal_cents, 0) as outstanding_principal_cents,
-        coalesce(book.charged_off_principal_cents, 0) as charged_off_principal_cents
+        coalesce(charge_offs.charged_off_principal_cents, 0) as charged_off_principal_cents,
+        coalesce(recoveries.recoveries_cents, 0) as recoveries_cents
     from spined
     left join listed on spined.spine_date = listed.month_date
     left join funded on spined.spine_date = funded.month_date
@@ -99,6 +120,8 @@ monthly as (
     left join ledger_monthly on spined.spine_date = ledger_monthly.month_date
     left join fees on spined.spine_date = fees.month_date
     left join book on spined.spine_date = book.month_date
+    left join charge_offs on spined.spine_date = charge_offs.month_date
+    left join recoveries on spined.spine_date = recoveries.month_date
 ),
 
 cumulative as (
@@ -107,7 +130,11 @@ cumulative as (
         sum(originations_cents) over (order by month_date rows between unbounded preceding and current row)
             as cumulative_originations_cents,
         sum(charged_off_principal_cents) over (order by month_date rows between unbounded preceding and current row)
-            as cumulative_charged_off_cents
+            as cumulative_charged_off_cents,
+        sum(recoveries_cents) over (order by month_date rows between unbounded preceding and current row)
+            as cumulative_recoveries_cents,
+        charged_off_principal_cents - recoveries_cents as net_charge_offs_cents,
+        coalesce(lag(outstanding_principal_cents) over (order by month_date), 0) as opening_principal_cents
     from monthly
 )
 
@@ -130,5 +157,17 @@ select
     {{ cents_to_dollars('charged_off_principal_cents') }} as charged_off_principal,
     cast(cumulative_originations_cents as bigint) as cumulative_originations_cents,
     cast(cumulative_charged_off_cents as bigint) as cumulative_charged_off_cents,
-    {{ ratio('cumulative_charged_off_cents', 'cumulative_originations_cents') }} as loss_rate
+    cast(recoveries_cents as bigint) as recoveries_cents,
+    {{ cents_to_dollars('recoveries_cents') }} as recoveries,
+    cast(net_charge_offs_cents as bigint) as net_charge_offs_cents,
+    {{ cents_to_dollars('net_charge_offs_cents') }} as net_charge_offs,
+    cast(cumulative_recoveries_cents as bigint) as cumulative_recoveries_cents,
+    cast(cumulative_charged_off_cents - cumulative_recoveries_cents as bigint) as cumulative_net_charge_offs_cents,
+    {{ ratio('cumulative_charged_off_cents - cumulative_recoveries_cents', 'cumulative_originations_cents') }}
+        as loss_rate,
+    -- shown to the cent (half a cent dropped); the rate below uses the exact average
+    cast({{ int_div('opening_principal_cents + outstanding_principal_cents', '2') }} as bigint)
+        as average_outstanding_principal_cents,
+    {{ ratio('net_charge_offs_cents * 24', 'opening_principal_cents + outstanding_principal_cents') }}
+        as annualized_net_charge_off_rate
 from cumulative

@@ -8,6 +8,7 @@ import dagster as dg
 
 from pipelines.lib.extract import (
     APPEND_ONLY_TABLES,
+    EVERYTHING_CHANGED,
     EXTRACT,
     LOAD_MODES,
     RAW_SCHEMA,
@@ -15,6 +16,7 @@ from pipelines.lib.extract import (
     Derived,
     accounts_off_postings,
     drop_unlisted,
+    load_order,
     load_table,
     record_run,
     source_tables,
@@ -91,16 +93,19 @@ class ExtractConfig(dg.Config):
 )
 def raw_tables(context: dg.AssetExecutionContext, config: ExtractConfig, source: SourceDatabase, warehouse: Warehouse):
     """Copy the selected API tables into the warehouse's `raw` schema (one source snapshot per run)."""
-    selected = [name for name in TABLES if raw_key(name) in context.selected_asset_keys]
+    selected = load_order(name for name in TABLES if raw_key(name) in context.selected_asset_keys)
     checks = context.selected_asset_check_keys
     with source.snapshot() as snap, warehouse.connect() as duck:
         dropped = drop_unlisted(duck)
         if dropped:
             context.log.warning(f"dropped from {RAW_SCHEMA}, no longer on the extract allow-list: {dropped}")
         changed = 0
+        changed_tables = [EVERYTHING_CHANGED] if dropped or config.full_refresh else []
         for name in selected:
             result = load_table(snap, duck, TABLES[name], full_refresh=config.full_refresh)
             changed += result.rows_inserted + result.rows_updated
+            if result.rows_inserted or result.rows_updated:
+                changed_tables.append(name)
             context.log.debug(
                 f"{name}: {result.mode}, read {result.rows_read}, inserted {result.rows_inserted}, updated "
                 f"{result.rows_updated}, {result.warehouse_rows} rows, {result.seconds:.2f} s"
@@ -143,5 +148,5 @@ def raw_tables(context: dg.AssetExecutionContext, config: ExtractConfig, source:
                     passed=not off,
                     metadata={"accounts_checked": checked, "first_mismatches": dg.MetadataValue.json(off[:20])},
                 )
-        generation = record_run(duck, changed + len(dropped))
+        generation = record_run(duck, changed + len(dropped), changed_tables)
         context.log.info(f"extracted {len(selected)} tables, {changed} rows new or changed (generation {generation})")

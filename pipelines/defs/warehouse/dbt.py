@@ -13,6 +13,7 @@ reconciliation checks added, so dbt tests still arrive as asset checks.
 """
 
 import hashlib
+import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -24,9 +25,9 @@ from dagster_dbt.asset_utils import DAGSTER_DBT_SELECT_METADATA_KEY, build_dbt_s
 from dagster_dbt.dbt_manifest import validate_manifest
 
 from pipelines.lib.dbt_project import DBT_PROJECT_DIR, dbt_project, ensure_manifest
-from pipelines.lib.extract import generation
+from pipelines.lib.extract import changed_since, generation
 from pipelines.lib.publish import built_generation, record_built_generation
-from pipelines.lib.reconcile import reconcile
+from pipelines.lib.reconcile import reconcile, reconcile_totals
 from pipelines.lib.resources import WORK_PATH_ENV, SourceDatabase, Warehouse
 
 _LAYERS = ("staging", "intermediate", "marts", "snapshots")
@@ -78,6 +79,16 @@ def reconciliation_checks() -> list[dg.AssetCheckSpec]:
             ),
         ),
         dg.AssetCheckSpec(
+            "totals_match_source",
+            asset=ACCOUNT_BALANCES,
+            description=(
+                "On every run, a rebuild or not: the API database's ledger totals per account kind (accounts and "
+                "balance as of the warehouse's ledger high-water mark) and its outstanding principal (loan_principal "
+                "and investor_notes) equal the warehouse's (fct_ledger_account_balances, fct_borrower_loans, "
+                "fct_investor_notes), to the cent; two small aggregates on each side."
+            ),
+        ),
+        dg.AssetCheckSpec(
             "balances_match_source",
             asset=ACCOUNT_BALANCES,
             description=(
@@ -112,22 +123,40 @@ def warehouse_dbt_assets(
     with warehouse.connect(read_only=True) as duck:
         current = generation(duck)
         built = built_generation(duck)
+        changed = changed_since(duck, built) if warehouse.resolved_path().exists() else None
     if current is not None and current == built and warehouse.resolved_path().exists():
-        # Every relation is what the published build made from these same rows, and every check passed on
-        # it then (a build is only recorded once all passed), so the checks are reported passed, saying so.
+        # The dbt relations and tests are what the published build made from these same rows (a build is
+        # only recorded once every test passed), so dbt's tests are reported from that build, saying so. The
+        # reconciliation with the API's database is not carried over: it reads the source again, now.
         context.log.info(f"nothing changed since the published build (generation {current}); not rebuilding")
+        reconciliation = {spec.key for spec in reconciliation_checks()}
         for key in sorted(context.selected_asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
+            if key in reconciliation:
+                continue
             yield dg.AssetCheckResult(
                 asset_key=key.asset_key,
                 check_name=key.name,
                 passed=True,
-                metadata={"unchanged_since_generation": current},
+                metadata={"dbt_test_result_of_generation": current},
+            )
+        failed = yield from _reconcile(context, source, warehouse)
+        if failed:
+            raise dg.Failure(
+                f"the warehouse no longer reconciles with the API's database ({', '.join(failed)}) although the "
+                "extract found nothing new"
             )
         return
     # the profile reads the work path from the environment (see dbt/profiles.yml); no per-run --vars, so
     # dbt's partial parsing holds from one run to the next
     # Unit tests (hand-made inputs, the SQL's logic) run in the test suite, not on every load of real data.
     args = ["build", "--exclude-resource-type", "unit_test"]
+    unchanged = _unaffected_nodes(changed)
+    if unchanged:
+        # Only what the changed raw tables feed (`source:raw.<table>+`) is rebuilt and tested; every other
+        # relation holds what the published build made from the same rows. Excluded by name because
+        # dagster-dbt adds its own `--select fqn:*`, which a second --select would only widen.
+        context.log.info(f"raw tables changed since generation {built}: {changed}; rebuilding what they feed")
+        args += ["--exclude", " ".join(unchanged)]
     previous = os.environ.get(WORK_PATH_ENV)
     os.environ[WORK_PATH_ENV] = str(warehouse.resolved_work_path())
     try:  # dbt's process is started here and copies the environment; this process's is restored at once
@@ -137,48 +166,22 @@ def warehouse_dbt_assets(
             os.environ.pop(WORK_PATH_ENV, None)
         else:
             os.environ[WORK_PATH_ENV] = previous
-    yield from invocation.stream()
-
-    selected = context.selected_asset_check_keys
-    wanted = [spec for spec in reconciliation_checks() if spec.key in selected]
-    failed = []
-    if wanted:
-        with source.snapshot() as snap, warehouse.connect(read_only=True) as duck:
-            result = reconcile(snap, duck)
-        outcome = {
-            "reconciles_with_source_ledger": (
-                result.investors_passed,
-                {
-                    "high_water_mark": result.high_water_mark,
-                    "source_entries": result.source_entries,
-                    "warehouse_entries": result.warehouse_entries,
-                    "investors_checked": result.investors_checked,
-                    "investor_mismatches": dg.MetadataValue.json(result.investor_mismatches),
-                },
-            ),
-            "balances_match_source": (
-                result.ledger_passed,
-                {
-                    "high_water_mark": result.high_water_mark,
-                    "source_entries": result.source_entries,
-                    "warehouse_entries": result.warehouse_entries,
-                    "source_total_cents": result.source_total_cents,
-                    "accounts_checked": result.accounts_checked,
-                    "account_mismatches": dg.MetadataValue.json(result.account_mismatches),
-                },
-            ),
-        }
-        for spec in wanted:
-            passed, metadata = outcome[spec.name]
-            if not passed:
-                failed.append(spec.name)
+    ran: set[dg.AssetCheckKey] = set()
+    for event in invocation.stream():
+        if isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
+            ran.add(dg.AssetCheckKey(event.asset_key, event.check_name))
+        yield event
+    if unchanged:
+        reconciliation = {spec.key for spec in reconciliation_checks()}
+        for key in sorted(context.selected_asset_check_keys - ran - reconciliation, key=str):
             yield dg.AssetCheckResult(
-                asset_key=spec.asset_key,
-                check_name=spec.name,
-                passed=passed,
-                severity=dg.AssetCheckSeverity.ERROR,
-                metadata=metadata,
+                asset_key=key.asset_key,
+                check_name=key.name,
+                passed=True,
+                metadata={"dbt_test_result_of_generation": built, "inputs_unchanged": True},
             )
+
+    failed = yield from _reconcile(context, source, warehouse)
     if failed:
         raise dg.Failure(
             f"the warehouse does not reconcile with the API's database ({', '.join(failed)}); "
@@ -191,4 +194,79 @@ def warehouse_dbt_assets(
     context.log.info(
         f"published {published.published} ({published.bytes / 2**20:.1f} MiB) in {published.seconds:.2f} s "
         f"(copy {published.copy_seconds:.2f} s)"
+    )
+
+
+def _reconcile(context: dg.AssetExecutionContext, source: SourceDatabase, warehouse: Warehouse):
+    """Yield the selected reconciliation checks' results (the work file against the API's database, read
+    now) and return the names of those that failed."""
+    selected = context.selected_asset_check_keys
+    wanted = [spec for spec in reconciliation_checks() if spec.key in selected]
+    failed: list[str] = []
+    if not wanted:
+        return failed
+    with source.snapshot() as snap, warehouse.connect(read_only=True) as duck:
+        result = reconcile(snap, duck)
+        totals = reconcile_totals(snap, duck)
+    outcome = {
+        "reconciles_with_source_ledger": (
+            result.investors_passed,
+            {
+                "high_water_mark": result.high_water_mark,
+                "source_entries": result.source_entries,
+                "warehouse_entries": result.warehouse_entries,
+                "investors_checked": result.investors_checked,
+                "investor_mismatches": dg.MetadataValue.json(result.investor_mismatches),
+            },
+        ),
+        "balances_match_source": (
+            result.ledger_passed,
+            {
+                "high_water_mark": result.high_water_mark,
+                "source_entries": result.source_entries,
+                "warehouse_entries": result.warehouse_entries,
+                "source_total_cents": result.source_total_cents,
+                "accounts_checked": result.accounts_checked,
+                "account_mismatches": dg.MetadataValue.json(result.account_mismatches),
+            },
+        ),
+        "totals_match_source": (
+            totals.passed,
+            {k: dg.MetadataValue.json(v) if isinstance(v, list | dict) else v for k, v in totals.metadata().items()},
+        ),
+    }
+    for spec in wanted:
+        passed, metadata = outcome[spec.name]
+        if not passed:
+            failed.append(spec.name)
+        yield dg.AssetCheckResult(
+            asset_key=spec.asset_key,
+            check_name=spec.name,
+            passed=passed,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata=metadata,
+        )
+    return failed
+
+
+def _unaffected_nodes(changed: list[str] | None) -> list[str]:
+    """`fqn:` selectors of every dbt model, snapshot and test that none of the `changed` raw tables feeds
+    (empty: build everything, when what changed is unknown)."""
+    if not changed:
+        return []
+    manifest = json.loads(Path(ensure_manifest(dbt_project)).read_text())
+    children: dict[str, list[str]] = manifest["child_map"]
+    sources = [f"source.{manifest['metadata'].get('project_name', 'peerlend')}.raw.{name}" for name in changed]
+    affected: set[str] = set()
+    frontier = [s for s in sources if s in children]
+    while frontier:
+        node = frontier.pop()
+        for child in children.get(node, []):
+            if child not in affected:
+                affected.add(child)
+                frontier.append(child)
+    return sorted(
+        "fqn:" + ".".join(node["fqn"])
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] in ("model", "snapshot", "test", "seed") and uid not in affected
     )
