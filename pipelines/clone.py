@@ -49,7 +49,7 @@ from api.payments.schedule import amortize, monthly_payment_cents
 from api.settings import Settings
 from pipelines.simulator import rates as derived_rates
 from pipelines.simulator import servicing as loan_servicing
-from pipelines.simulator.writer import WRITE_ORDER, Writer
+from pipelines.simulator.writer import Writer
 
 GRADES = list(derived_rates.GRADES)
 RATES = derived_rates.load()
@@ -384,7 +384,13 @@ TXN_SCHEMA = {
     "transfer_id": pl.Int64,
     "investment_id": pl.Int64,
 }
-POST_SCHEMA = {"key": pl.Int64, "account_type": pl.String, "owner_id": pl.Int64, "amount_cents": pl.Int64, "seq": pl.Int64}
+POST_SCHEMA = {
+    "key": pl.Int64,
+    "account_type": pl.String,
+    "owner_id": pl.Int64,
+    "amount_cents": pl.Int64,
+    "seq": pl.Int64,
+}
 KIND_ORDER = {
     "deposit": 0,
     "investment": 1,
@@ -404,12 +410,17 @@ class Ledger:
         self.txns: list[pl.DataFrame] = []
         self.posts: list[pl.DataFrame] = []
 
-    def add(self, kind: str, rows: pl.DataFrame, about: str, legs: list[tuple[pl.DataFrame, str, str, pl.Expr]]) -> None:
+    def add(
+        self, kind: str, rows: pl.DataFrame, about: str, legs: list[tuple[pl.DataFrame, str, str, pl.Expr]]
+    ) -> None:
         """One transaction per row of `rows` (its `key` column is the id it is about, `about` names which:
         loan_id, pkey, transfer_id or investment_id); each leg is (frame with that key, account type, owner
         column or '' for the platform, amount)."""
         key = pl.col("key") + KIND_CODE[kind] * 10**13
-        columns = {c: (pl.col(c) if c in rows.columns else pl.lit(None, dtype=pl.Int64)) for c in ("loan_id", "pkey", "transfer_id", "investment_id")}
+        columns = {
+            c: (pl.col(c) if c in rows.columns else pl.lit(None, dtype=pl.Int64))
+            for c in ("loan_id", "pkey", "transfer_id", "investment_id")
+        }
         self.txns.append(
             rows.select(key.alias("key"), kind=pl.lit(kind), created_at="created_at", **columns).cast(TXN_SCHEMA)  # type: ignore[arg-type]
         )
@@ -460,12 +471,16 @@ class Ledger:
 # ---- outcomes: what each issued loan's borrower does, drawn per installment from the derived rates -----------
 
 
-def _plans(installments: pl.DataFrame, loans: pl.DataFrame, through: date, rng: np.random.Generator) -> dict[int, loan_servicing.Plan]:
+def _plans(
+    installments: pl.DataFrame, loans: pl.DataFrame, through: date, rng: np.random.Generator
+) -> dict[int, loan_servicing.Plan]:
     """Plans for the loans that leave the schedule; every other issued loan pays each installment on time.
     Each installment due by `through` draws one of: default (payments stop there), full prepayment (paid off
     on its due date), partial prepayment, late payment, or a returned payment, at the grade's monthly rates."""
-    due = installments.filter(pl.col("due_date") <= through).select("loan_id", "number").join(
-        loans.select("loan_id", "grade"), on="loan_id"
+    due = (
+        installments.filter(pl.col("due_date") <= through)
+        .select("loan_id", "number")
+        .join(loans.select("loan_id", "grade"), on="loan_id")
     )
     if due.is_empty():
         return {}
@@ -487,8 +502,7 @@ def _plans(installments: pl.DataFrame, loans: pl.DataFrame, through: date, rng: 
         .when(pl.col("u") < pl.col("p_default") + pl.col("p_full") + pl.col("p_partial") + pl.col("p_late"))
         .then(pl.lit("late"))
         .when(
-            pl.col("u")
-            < pl.col("p_default") + pl.col("p_full") + pl.col("p_partial") + pl.col("p_late") + RETURN_RATE
+            pl.col("u") < pl.col("p_default") + pl.col("p_full") + pl.col("p_partial") + pl.col("p_late") + RETURN_RATE
         )
         .then(pl.lit("returned"))
     )
@@ -505,8 +519,16 @@ def _plans(installments: pl.DataFrame, loans: pl.DataFrame, through: date, rng: 
     )
     plans: dict[int, dict] = {}
     for loan_id, number, event, share, late, ret, repay, recovered, rec_days, rec_frac in events.select(
-        "loan_id", "number", "event", "share", "late_days", "return_days", "repay_days", "recovered",
-        "recovery_days", "recovery_fraction",
+        "loan_id",
+        "number",
+        "event",
+        "share",
+        "late_days",
+        "return_days",
+        "repay_days",
+        "recovered",
+        "recovery_days",
+        "recovery_fraction",
     ).iter_rows():
         p = plans.setdefault(loan_id, {"partial": {}, "late": {}, "returned": {}})
         if p.get("default_at") or p.get("prepay_full_at"):
@@ -545,7 +567,11 @@ EVENT_COLUMNS = (
 def _lifecycle_events(loans: pl.DataFrame) -> pl.DataFrame:
     """Each loan's lifecycle before servicing (api/lending/lifecycle.py): requested and listed at creation,
     funded, issued (-> current) at disbursement, or expired / cancelled from the listing."""
-    system = {"actor_type": pl.lit("system"), "actor_user_id": pl.lit(None, dtype=pl.Int64), "actor_name": pl.lit("clone")}
+    system = {
+        "actor_type": pl.lit("system"),
+        "actor_user_id": pl.lit(None, dtype=pl.Int64),
+        "actor_name": pl.lit("clone"),
+    }
     common = {"details": pl.lit("{}")}
     parts = [
         loans.select(
@@ -561,16 +587,34 @@ def _lifecycle_events(loans: pl.DataFrame) -> pl.DataFrame:
             seq=pl.lit(1),
         ),
         loans.select(
-            "loan_id", event=pl.lit("list"), from_status=pl.lit("requested"), to_status=pl.lit("listed"),
-            **system, **common, occurred_at="created_at", seq=pl.lit(2),
+            "loan_id",
+            event=pl.lit("list"),
+            from_status=pl.lit("requested"),
+            to_status=pl.lit("listed"),
+            **system,
+            **common,
+            occurred_at="created_at",
+            seq=pl.lit(2),
         ),
         loans.filter(pl.col("funded_at").is_not_null()).select(
-            "loan_id", event=pl.lit("fund"), from_status=pl.lit("listed"), to_status=pl.lit("funded"),
-            **system, **common, occurred_at="funded_at", seq=pl.lit(3),
+            "loan_id",
+            event=pl.lit("fund"),
+            from_status=pl.lit("listed"),
+            to_status=pl.lit("funded"),
+            **system,
+            **common,
+            occurred_at="funded_at",
+            seq=pl.lit(3),
         ),
         loans.filter(pl.col("disbursed_at").is_not_null()).select(
-            "loan_id", event=pl.lit("issue"), from_status=pl.lit("funded"), to_status=pl.lit("current"),
-            **system, **common, occurred_at="disbursed_at", seq=pl.lit(4),
+            "loan_id",
+            event=pl.lit("issue"),
+            from_status=pl.lit("funded"),
+            to_status=pl.lit("current"),
+            **system,
+            **common,
+            occurred_at="disbursed_at",
+            seq=pl.lit(4),
         ),
         loans.filter(pl.col("status").is_in(["expired", "cancelled"])).select(
             "loan_id",
@@ -632,8 +676,13 @@ def _chunk(
             installments.filter(pl.col("loan_id").is_in(eventful.implode()))
             .group_by("loan_id")
             .agg(
-                pl.col("due_date"), pl.col("payment_cents"), pl.col("principal_cents"), pl.col("interest_cents"),
-                pl.col("disbursed_date").first(), pl.col("amount_cents").first(), pl.col("interest_rate_bps").first(),
+                pl.col("due_date"),
+                pl.col("payment_cents"),
+                pl.col("principal_cents"),
+                pl.col("interest_cents"),
+                pl.col("disbursed_date").first(),
+                pl.col("amount_cents").first(),
+                pl.col("interest_rate_bps").first(),
             )
             .join(loans.select("loan_id", "borrower_id"), on="loan_id")
         )
@@ -710,14 +759,18 @@ def _chunk(
             note_state, on="loan_id"
         )
         step = step.with_columns(
-            weight=pl.when(pl.col("outstanding").sum().over("pkey") == 0).then(pl.lit(1)).otherwise(pl.col("outstanding"))
+            weight=pl.when(pl.col("outstanding").sum().over("pkey") == 0)
+            .then(pl.lit(1))
+            .otherwise(pl.col("outstanding"))
         )
         step = _split(step, "principal_cents", "weight", "pkey", "investment_id", "share_principal")
         step = _split(step, "interest_cents", "weight", "pkey", "investment_id", "share_interest")
         step = step.with_columns(gross=pl.col("share_principal") + pl.col("share_interest"))
         step = _split(step, "servicing_fee_cents", "gross", "pkey", "investment_id", "share_fee")
         shares.append(
-            step.select("pkey", "investment_id", "investor_id", "loan_id", "share_principal", "share_interest", "share_fee")
+            step.select(
+                "pkey", "investment_id", "investor_id", "loan_id", "share_principal", "share_interest", "share_fee"
+            )
         )
         paid_down = step.group_by("investment_id").agg(pl.col("share_principal").sum().alias("down"))
         note_state = (
@@ -726,11 +779,19 @@ def _chunk(
             .drop("down")
         )
     dist_schema = {
-        "pkey": pl.Int64, "investment_id": pl.Int64, "investor_id": pl.Int64, "principal_cents": pl.Int64,
-        "interest_cents": pl.Int64, "fees_cents": pl.Int64, "recovery_cents": pl.Int64, "servicing_fee_cents": pl.Int64,
+        "pkey": pl.Int64,
+        "investment_id": pl.Int64,
+        "investor_id": pl.Int64,
+        "principal_cents": pl.Int64,
+        "interest_cents": pl.Int64,
+        "fees_cents": pl.Int64,
+        "recovery_cents": pl.Int64,
+        "servicing_fee_cents": pl.Int64,
     }
     plain_dist = (
-        pl.concat(shares).filter((pl.col("share_principal") != 0) | (pl.col("share_interest") != 0)).select(
+        pl.concat(shares)
+        .filter((pl.col("share_principal") != 0) | (pl.col("share_interest") != 0))
+        .select(
             "pkey",
             "investment_id",
             "investor_id",
@@ -746,58 +807,105 @@ def _chunk(
 
     # ---- payments and distributions of the chunk, numbered in time order
     pay_schema = {c: t for c, t in plain_payments.schema.items() if c != "number"}
-    event_order = ["pkey", "loan_id", "payer_user_id", "amount_cents", "principal_cents", "interest_cents",
-                   "fees_cents", "prepayment_cents", "recovery_cents", "excess_cents", "servicing_fee_cents", "status",
-                   "return_code", "date", "created_at"]
+    event_order = [
+        "pkey",
+        "loan_id",
+        "payer_user_id",
+        "amount_cents",
+        "principal_cents",
+        "interest_cents",
+        "fees_cents",
+        "prepayment_cents",
+        "recovery_cents",
+        "excess_cents",
+        "servicing_fee_cents",
+        "status",
+        "return_code",
+        "date",
+        "created_at",
+    ]
     event_payments = pl.DataFrame(rows.payments, schema={c: pay_schema[c] for c in event_order}, orient="row")
-    payments = pl.concat([plain_payments.drop("number"), event_payments.select(list(pay_schema))]).sort("created_at", "pkey")
+    payments = pl.concat([plain_payments.drop("number"), event_payments.select(list(pay_schema))]).sort(
+        "created_at", "pkey"
+    )
     payments = counters.take("payments", payments, "payment_id")
     payment_ids = payments.select("pkey", "payment_id")
-    distributions = pl.concat(
-        [plain_dist, pl.DataFrame(rows.distributions, schema=dist_schema, orient="row")]
-    ).join(payment_ids, on="pkey").sort("payment_id", "investment_id")
+    distributions = (
+        pl.concat([plain_dist, pl.DataFrame(rows.distributions, schema=dist_schema, orient="row")])
+        .join(payment_ids, on="pkey")
+        .sort("payment_id", "investment_id")
+    )
     distributions = counters.take("payment_distributions", distributions, "distribution_id")
 
     # ---- ledger
     ledger = Ledger()
     inv = notes.with_columns(key=pl.col("investment_id"))
     ledger.add(
-        "investment", inv, "investment_id",
-        [(inv, "investor_cash", "investor_id", pl.col("amount_cents")),
-         (inv, "investor_commitments", "investor_id", -pl.col("amount_cents"))],
+        "investment",
+        inv,
+        "investment_id",
+        [
+            (inv, "investor_cash", "investor_id", pl.col("amount_cents")),
+            (inv, "investor_commitments", "investor_id", -pl.col("amount_cents")),
+        ],
     )
     disb = active.with_columns(key=pl.col("loan_id"), created_at=pl.col("disbursed_at"))
     disb_notes = notes.join(active.select("loan_id"), on="loan_id").with_columns(key=pl.col("loan_id"))
     ledger.add(
-        "disbursement", disb, "loan_id",
-        [(disb, "loan_principal", "loan_id", pl.col("amount_cents")),
-         (disb, "processor_cash", "", -pl.col("amount_cents")),
-         (disb_notes, "investor_commitments", "investor_id", pl.col("amount_cents")),
-         (disb_notes, "investor_notes", "investor_id", -pl.col("amount_cents"))],
+        "disbursement",
+        disb,
+        "loan_id",
+        [
+            (disb, "loan_principal", "loan_id", pl.col("amount_cents")),
+            (disb, "processor_cash", "", -pl.col("amount_cents")),
+            (disb_notes, "investor_commitments", "investor_id", pl.col("amount_cents")),
+            (disb_notes, "investor_notes", "investor_id", -pl.col("amount_cents")),
+        ],
     )
     rep = plain_payments.with_columns(key=pl.col("pkey"))
     ledger.add(
-        "repayment", rep, "pkey",
-        [(rep, "processor_cash", "", pl.col("amount_cents")),
-         (rep, "loan_collections", "loan_id", -pl.col("amount_cents"))],
+        "repayment",
+        rep,
+        "pkey",
+        [
+            (rep, "processor_cash", "", pl.col("amount_cents")),
+            (rep, "loan_collections", "loan_id", -pl.col("amount_cents")),
+        ],
     )
     dshare = plain_dist.join(rep.select("pkey", "key", "created_at"), on="pkey")
     # api.servicing.postings.payment_distribution
     ledger.add(
-        "distribution", rep, "pkey",
-        [(rep, "loan_collections", "loan_id", pl.col("amount_cents")),
-         (rep, "loan_principal", "loan_id", -pl.col("principal_cents")),
-         (rep, "loan_interest", "loan_id", pl.col("interest_cents")),
-         (rep, "platform_servicing_income", "", -pl.col("servicing_fee_cents")),
-         (dshare, "investor_cash", "investor_id",
-          -(pl.col("principal_cents") + pl.col("interest_cents") - pl.col("servicing_fee_cents"))),
-         (dshare, "investor_notes", "investor_id", pl.col("principal_cents")),
-         (dshare, "investor_interest_income", "investor_id", -pl.col("interest_cents"))],
+        "distribution",
+        rep,
+        "pkey",
+        [
+            (rep, "loan_collections", "loan_id", pl.col("amount_cents")),
+            (rep, "loan_principal", "loan_id", -pl.col("principal_cents")),
+            (rep, "loan_interest", "loan_id", pl.col("interest_cents")),
+            (rep, "platform_servicing_income", "", -pl.col("servicing_fee_cents")),
+            (
+                dshare,
+                "investor_cash",
+                "investor_id",
+                -(pl.col("principal_cents") + pl.col("interest_cents") - pl.col("servicing_fee_cents")),
+            ),
+            (dshare, "investor_notes", "investor_id", pl.col("principal_cents")),
+            (dshare, "investor_interest_income", "investor_id", -pl.col("interest_cents")),
+        ],
     )
     if rows.txns:
         ledger.extend(
-            pl.DataFrame(rows.txns, schema={"key": pl.Int64, "kind": pl.String, "created_at": pl.Datetime("us"),
-                                            "loan_id": pl.Int64, "pkey": pl.Int64}, orient="row").with_columns(
+            pl.DataFrame(
+                rows.txns,
+                schema={
+                    "key": pl.Int64,
+                    "kind": pl.String,
+                    "created_at": pl.Datetime("us"),
+                    "loan_id": pl.Int64,
+                    "pkey": pl.Int64,
+                },
+                orient="row",
+            ).with_columns(
                 key=pl.col("key") + 9 * 10**14 + index * 10**8,
                 transfer_id=pl.lit(None, dtype=pl.Int64),
                 investment_id=pl.lit(None, dtype=pl.Int64),
@@ -807,17 +915,26 @@ def _chunk(
             ),
         )
     transfers = active.select(
-        user_id="borrower_id", direction=pl.lit("disbursement"), amount_cents="amount_cents",
-        created_at="disbursed_at", loan_id="loan_id",
+        user_id="borrower_id",
+        direction=pl.lit("disbursement"),
+        amount_cents="amount_cents",
+        created_at="disbursed_at",
+        loan_id="loan_id",
     ).sort("created_at", "loan_id")
     transfers = counters.take("cash_transfers", transfers, "transfer_id").with_columns(
         processor_reference=pl.format("clone-transfer-{}", pl.col("transfer_id"))
     )
     transactions, entries = ledger.finish(counters, accounts, payment_ids)
-    transactions = transactions.join(
-        transfers.select("loan_id", t_id="transfer_id", k=pl.lit("disbursement")), left_on=["loan_id", "kind"],
-        right_on=["loan_id", "k"], how="left",
-    ).with_columns(transfer_id=pl.coalesce("transfer_id", "t_id")).drop("t_id")
+    transactions = (
+        transactions.join(
+            transfers.select("loan_id", t_id="transfer_id", k=pl.lit("disbursement")),
+            left_on=["loan_id", "kind"],
+            right_on=["loan_id", "k"],
+            how="left",
+        )
+        .with_columns(transfer_id=pl.coalesce("transfer_id", "t_id"))
+        .drop("t_id")
+    )
 
     # ---- accounts: the chunk's loans' balances are final; investors' and the platform's are summed across chunks
     per_account = entries.group_by("account_id").agg(
@@ -839,20 +956,41 @@ def _chunk(
     # ---- the rest of the loans' rows
     ev_installments = pl.DataFrame(
         rows.installments,
-        schema={"loan_id": pl.Int64, "number": pl.Int64, "e_paid_principal": pl.Int64, "e_paid_interest": pl.Int64,
-                "e_paid_at": pl.Datetime("us"), "e_updated_at": pl.Datetime("us")},
+        schema={
+            "loan_id": pl.Int64,
+            "number": pl.Int64,
+            "e_paid_principal": pl.Int64,
+            "e_paid_interest": pl.Int64,
+            "e_paid_at": pl.Datetime("us"),
+            "e_updated_at": pl.Datetime("us"),
+        },
         orient="row",
     )
-    ev_inst = installments.filter(pl.col("loan_id").is_in(eventful.implode())).join(ev_installments, on=["loan_id", "number"]).select(
-        *[c for c in installments.columns],
-        paid_principal_cents="e_paid_principal",
-        paid_interest_cents="e_paid_interest",
-        paid_at="e_paid_at",
-        updated_at="e_updated_at",
+    ev_inst = (
+        installments.filter(pl.col("loan_id").is_in(eventful.implode()))
+        .join(ev_installments, on=["loan_id", "number"])
+        .select(
+            *installments.columns,
+            paid_principal_cents="e_paid_principal",
+            paid_interest_cents="e_paid_interest",
+            paid_at="e_paid_at",
+            updated_at="e_updated_at",
+        )
     )
-    inst_columns = ["installment_id", "loan_id", "number", "due_date", "payment_cents", "principal_cents",
-                    "interest_cents", "balance_after_cents", "paid_principal_cents", "paid_interest_cents", "paid_at",
-                    "updated_at"]
+    inst_columns = [
+        "installment_id",
+        "loan_id",
+        "number",
+        "due_date",
+        "payment_cents",
+        "principal_cents",
+        "interest_cents",
+        "balance_after_cents",
+        "paid_principal_cents",
+        "paid_interest_cents",
+        "paid_at",
+        "updated_at",
+    ]
     all_inst = pl.concat([plain_inst.select(inst_columns), ev_inst.select(inst_columns)]).sort("installment_id")
 
     # plain loans' status and snapshot: repaid if their last installment was paid, else current as of `through`
@@ -862,15 +1000,31 @@ def _chunk(
         pl.col("is_paid").sum().alias("paid_count"),
         pl.col("number").max().alias("n"),
     )
-    nxt = plain_inst.join(last.select("loan_id", "paid_count"), on="loan_id").filter(
-        pl.col("number") == pl.col("paid_count") + 1
-    ).select("loan_id", next_due="due_date", next_payment="payment_cents", is_last=pl.col("number") == pl.col("number").max().over("loan_id"))
-    prev = plain_inst.join(last.select("loan_id", "paid_count"), on="loan_id").filter(
-        pl.col("number") == pl.col("paid_count")
-    ).select("loan_id", prev_due="due_date", principal_left="balance_after_cents")
+    nxt = (
+        plain_inst.join(last.select("loan_id", "paid_count"), on="loan_id")
+        .filter(pl.col("number") == pl.col("paid_count") + 1)
+        .select(
+            "loan_id",
+            next_due="due_date",
+            next_payment="payment_cents",
+            is_last=pl.col("number") == pl.col("number").max().over("loan_id"),
+        )
+    )
+    prev = (
+        plain_inst.join(last.select("loan_id", "paid_count"), on="loan_id")
+        .filter(pl.col("number") == pl.col("paid_count"))
+        .select("loan_id", prev_due="due_date", principal_left="balance_after_cents")
+    )
     plain_loans = (
         active.filter(~pl.col("loan_id").is_in(eventful.implode()))
-        .select("loan_id", "borrower_id", "amount_cents", "interest_rate_bps", "term_months", disbursed_date=pl.col("disbursed_at").dt.date())
+        .select(
+            "loan_id",
+            "borrower_id",
+            "amount_cents",
+            "interest_rate_bps",
+            "term_months",
+            disbursed_date=pl.col("disbursed_at").dt.date(),
+        )
         .join(last, on="loan_id")
         .join(nxt, on="loan_id", how="left")
         .join(prev, on="loan_id", how="left")
@@ -885,7 +1039,9 @@ def _chunk(
     elapsed = (pl.lit(through) - pl.col("prev_due")).dt.total_days()
     monthly_interest = _round_half_up_div(pl.col("principal_left") * pl.col("interest_rate_bps"), 120_000)
     plain_snap = plain_loans.with_columns(
-        interest_now=_round_half_up_div(pl.col("principal_left") * pl.col("interest_rate_bps") * elapsed, 120_000 * period_days),
+        interest_now=_round_half_up_div(
+            pl.col("principal_left") * pl.col("interest_rate_bps") * elapsed, 120_000 * period_days
+        ),
     ).select(
         "loan_id",
         as_of=pl.when(pl.col("all_paid")).then(pl.col("last_paid_at").dt.date()).otherwise(pl.lit(through)),
@@ -911,9 +1067,7 @@ def _chunk(
         .otherwise(pl.lit(datetime.combine(spec.as_of, datetime.min.time()) + timedelta(minutes=5))),
     )
     snap_schema = plain_snap.schema
-    snapshots = pl.concat(
-        [plain_snap, pl.DataFrame(rows.snapshots, schema=snap_schema, orient="row")]
-    ).sort("loan_id")
+    snapshots = pl.concat([plain_snap, pl.DataFrame(rows.snapshots, schema=snap_schema, orient="row")]).sort("loan_id")
     repaid_plain = plain_loans.filter(pl.col("all_paid")).select(
         "loan_id",
         event=pl.lit("repay"),
@@ -929,21 +1083,33 @@ def _chunk(
     )
     ev_events = pl.DataFrame(
         rows.events,
-        schema={"loan_id": pl.Int64, "event": pl.String, "from_status": pl.String, "to_status": pl.String,
-                "actor_type": pl.String, "actor_user_id": pl.Int64, "actor_name": pl.String, "details": pl.String,
-                "occurred_at": pl.Datetime("us")},
+        schema={
+            "loan_id": pl.Int64,
+            "event": pl.String,
+            "from_status": pl.String,
+            "to_status": pl.String,
+            "actor_type": pl.String,
+            "actor_user_id": pl.Int64,
+            "actor_name": pl.String,
+            "details": pl.String,
+            "occurred_at": pl.Datetime("us"),
+        },
         orient="row",
     )
     servicing_events = pl.concat([repaid_plain, ev_events]).with_columns(seq=pl.int_range(10, pl.len() + 10))
-    loan_events = (
-        pl.concat([_lifecycle_events(loans), servicing_events], how="vertical_relaxed")
-        .sort("occurred_at", "loan_id", "seq")
+    loan_events = pl.concat([_lifecycle_events(loans), servicing_events], how="vertical_relaxed").sort(
+        "occurred_at", "loan_id", "seq"
     )
     loan_events = counters.take("loan_events", loan_events, "event_id").select("event_id", *EVENT_COLUMNS)
 
     ev_loans = pl.DataFrame(
         rows.loans,
-        schema={"loan_id": pl.Int64, "e_status": pl.String, "e_closed_at": pl.Datetime("us"), "e_updated_at": pl.Datetime("us")},
+        schema={
+            "loan_id": pl.Int64,
+            "e_status": pl.String,
+            "e_closed_at": pl.Datetime("us"),
+            "e_updated_at": pl.Datetime("us"),
+        },
         orient="row",
     )
     loans = (
@@ -965,33 +1131,64 @@ def _chunk(
     )
     fees = pl.DataFrame(
         rows.fees,
-        schema={"loan_id": pl.Int64, "installment_number": pl.Int64, "assessed_on": pl.Date, "amount_cents": pl.Int64,
-                "reason": pl.String, "created_at": pl.Datetime("us")},
+        schema={
+            "loan_id": pl.Int64,
+            "installment_number": pl.Int64,
+            "assessed_on": pl.Date,
+            "amount_cents": pl.Int64,
+            "reason": pl.String,
+            "created_at": pl.Datetime("us"),
+        },
         orient="row",
     ).sort("created_at", "loan_id", "installment_number")
     fees = counters.take("loan_fees", fees, "fee_id")
     charge_offs = pl.DataFrame(
         rows.charge_offs,
-        schema={"investment_id": pl.Int64, "loan_id": pl.Int64, "investor_id": pl.Int64, "principal_cents": pl.Int64,
-                "charged_off_on": pl.Date, "created_at": pl.Datetime("us")},
+        schema={
+            "investment_id": pl.Int64,
+            "loan_id": pl.Int64,
+            "investor_id": pl.Int64,
+            "principal_cents": pl.Int64,
+            "charged_off_on": pl.Date,
+            "created_at": pl.Datetime("us"),
+        },
         orient="row",
     ).sort("investment_id")
-    notifications = loans.filter(pl.col("funded_at").is_not_null()).sort("loan_id").select(
-        user_id="borrower_id",
-        kind=pl.lit("loan_funded"),
-        loan_id="loan_id",
-        message=pl.lit("Your loan is fully funded"),
-        created_at="funded_at",
-        updated_at="funded_at",
-        read_at=pl.lit(None, dtype=pl.Datetime("us")),
+    notifications = (
+        loans.filter(pl.col("funded_at").is_not_null())
+        .sort("loan_id")
+        .select(
+            user_id="borrower_id",
+            kind=pl.lit("loan_funded"),
+            loan_id="loan_id",
+            message=pl.lit("Your loan is fully funded"),
+            created_at="funded_at",
+            updated_at="funded_at",
+            read_at=pl.lit(None, dtype=pl.Datetime("us")),
+        )
     )
     notifications = counters.take("notifications", notifications, "notification_id")
 
     tables = {
         "loans": loans.select(
-            "loan_id", "borrower_id", "amount_cents", "interest_rate_bps", "term_months", "purpose", "grade",
-            "probability_of_default_ppm", "score_model_version", "score_reasons", "status", "funded_amount_cents",
-            "monthly_payment_cents", "created_at", "updated_at", "funded_at", "disbursed_at", "first_due_date",
+            "loan_id",
+            "borrower_id",
+            "amount_cents",
+            "interest_rate_bps",
+            "term_months",
+            "purpose",
+            "grade",
+            "probability_of_default_ppm",
+            "score_model_version",
+            "score_reasons",
+            "status",
+            "funded_amount_cents",
+            "monthly_payment_cents",
+            "created_at",
+            "updated_at",
+            "funded_at",
+            "disbursed_at",
+            "first_due_date",
             "closed_at",
             # the marketplace's columns (revision 0004): priced before any rate card, so no origination fee
             # and the APR is the note rate, as the migration backfills; expected loss = amount x PD x 90 %
@@ -1008,36 +1205,76 @@ def _chunk(
             accepts_partial_funding=pl.lit(False),
         ),
         "investments": notes.select(
-            "investment_id", "loan_id", "investor_id", "amount_cents", "created_at",
+            "investment_id",
+            "loan_id",
+            "investor_id",
+            "amount_cents",
+            "created_at",
             status=pl.when(pl.col("status") == "listed").then(pl.lit("committed")).otherwise(pl.lit("issued")),
             source=pl.lit("manual"),
             ended_at=pl.lit(None, dtype=pl.Datetime("us")),
         ),
         "installments": all_inst,
-        "cash_transfers": transfers.select("transfer_id", "user_id", "direction", "amount_cents", "processor_reference", "created_at"),
+        "cash_transfers": transfers.select(
+            "transfer_id", "user_id", "direction", "amount_cents", "processor_reference", "created_at"
+        ),
         "payments": payments.select(
-            "payment_id", "loan_id", "payer_user_id", "amount_cents", "principal_cents", "interest_cents", "fees_cents",
-            "prepayment_cents", "recovery_cents", "excess_cents", "servicing_fee_cents", "status", "return_code",
+            "payment_id",
+            "loan_id",
+            "payer_user_id",
+            "amount_cents",
+            "principal_cents",
+            "interest_cents",
+            "fees_cents",
+            "prepayment_cents",
+            "recovery_cents",
+            "excess_cents",
+            "servicing_fee_cents",
+            "status",
+            "return_code",
             processor_reference=pl.format("clone-payment-{}", pl.col("payment_id")),
             date="date",
             created_at="created_at",
         ),
         "payment_distributions": distributions.select(
-            "distribution_id", "payment_id", "investment_id", "investor_id", "principal_cents", "interest_cents",
-            "fees_cents", "recovery_cents", "servicing_fee_cents",
+            "distribution_id",
+            "payment_id",
+            "investment_id",
+            "investor_id",
+            "principal_cents",
+            "interest_cents",
+            "fees_cents",
+            "recovery_cents",
+            "servicing_fee_cents",
         ),
         "ledger_accounts": loan_accounts.select(
-            "account_id", "account_type", "owner_id", "investor_id", "loan_id", "balance_cents", "created_at", "updated_at"
+            "account_id",
+            "account_type",
+            "owner_id",
+            "investor_id",
+            "loan_id",
+            "balance_cents",
+            "created_at",
+            "updated_at",
         ),
         "ledger_transactions": transactions.select(
-            "transaction_id", "kind", "loan_id", "payment_id", "transfer_id", "investment_id", "description", "created_at"
+            "transaction_id",
+            "kind",
+            "loan_id",
+            "payment_id",
+            "transfer_id",
+            "investment_id",
+            "description",
+            "created_at",
         ),
         "ledger_entries": entries.select("entry_id", "transaction_id", "account_id", "amount_cents"),
         "notifications": notifications.select(
             "notification_id", "user_id", "kind", "loan_id", "message", "created_at", "updated_at", "read_at"
         ),
         "loan_events": loan_events,
-        "loan_fees": fees.select("fee_id", "loan_id", "installment_number", "assessed_on", "amount_cents", "reason", "created_at"),
+        "loan_fees": fees.select(
+            "fee_id", "loan_id", "installment_number", "assessed_on", "amount_cents", "reason", "created_at"
+        ),
         "note_charge_offs": charge_offs,
         "loan_servicing": snapshots,
     }
@@ -1051,7 +1288,9 @@ def _deposits(setup: Setup, counters: Counters, accounts: Accounts) -> tuple[dic
     """Each investor deposits what they invest and $1,000 more, on the book's first day (transaction ids
     first, as they come first in time)."""
     dep = setup.investors.filter(pl.col("invested") > 0).select(
-        "investor_id", "user_id", amount_cents=pl.col("invested") + 100_000,
+        "investor_id",
+        "user_id",
+        amount_cents=pl.col("invested") + 100_000,
         created_at=pl.col("created_at") + pl.duration(hours=1),
     )
     dep = counters.take("cash_transfers", dep, "transfer_id").with_columns(
@@ -1060,17 +1299,31 @@ def _deposits(setup: Setup, counters: Counters, accounts: Accounts) -> tuple[dic
     ledger = Ledger()
     rows = dep.with_columns(key=pl.col("transfer_id"))
     ledger.add(
-        "deposit", rows, "transfer_id",
-        [(rows, "processor_cash", "", pl.col("amount_cents")), (rows, "investor_cash", "investor_id", -pl.col("amount_cents"))],
+        "deposit",
+        rows,
+        "transfer_id",
+        [
+            (rows, "processor_cash", "", pl.col("amount_cents")),
+            (rows, "investor_cash", "investor_id", -pl.col("amount_cents")),
+        ],
     )
     transactions, entries = ledger.finish(counters, accounts, None)
     balances = entries.group_by("account_id").agg(
         pl.col("amount_cents").sum().alias("balance_cents"), pl.col("created_at").max().alias("last_posted_at")
     )
     return {
-        "cash_transfers": dep.select("transfer_id", "user_id", "direction", "amount_cents", "processor_reference", "created_at"),
+        "cash_transfers": dep.select(
+            "transfer_id", "user_id", "direction", "amount_cents", "processor_reference", "created_at"
+        ),
         "ledger_transactions": transactions.select(
-            "transaction_id", "kind", "loan_id", "payment_id", "transfer_id", "investment_id", "description", "created_at"
+            "transaction_id",
+            "kind",
+            "loan_id",
+            "payment_id",
+            "transfer_id",
+            "investment_id",
+            "description",
+            "created_at",
         ),
         "ledger_entries": entries.select("entry_id", "transaction_id", "account_id", "amount_cents"),
     }, balances
@@ -1088,34 +1341,56 @@ def build(
     accounts = Accounts(setup.n_investors)
     counters = Counters()
     opened = datetime.combine(setup.start_day, datetime.min.time())
-    shared_accounts = pl.concat(
-        [
-            pl.DataFrame(
-                {"owner_id": [0] * len(PLATFORM_ACCOUNTS), "account_type": list(PLATFORM_ACCOUNTS)},
-                schema={"owner_id": pl.Int64, "account_type": pl.String},
-            ).with_columns(account_id=accounts.account_id(pl.col("account_type"), pl.col("owner_id"))),
-            accounts.frame(INVESTOR_ACCOUNTS, setup.investors.select(owner_id="investor_id")),
-        ]
-    ).with_columns(
-        created_at=pl.lit(opened),
-        investor_id=pl.when(pl.col("owner_id") > 0).then(pl.col("owner_id")),
-        loan_id=pl.lit(None, dtype=pl.Int64),
-    ).sort("account_id")
+    shared_accounts = (
+        pl.concat(
+            [
+                pl.DataFrame(
+                    {"owner_id": [0] * len(PLATFORM_ACCOUNTS), "account_type": list(PLATFORM_ACCOUNTS)},
+                    schema={"owner_id": pl.Int64, "account_type": pl.String},
+                ).with_columns(account_id=accounts.account_id(pl.col("account_type"), pl.col("owner_id"))),
+                accounts.frame(INVESTOR_ACCOUNTS, setup.investors.select(owner_id="investor_id")),
+            ]
+        )
+        .with_columns(
+            created_at=pl.lit(opened),
+            investor_id=pl.when(pl.col("owner_id") > 0).then(pl.col("owner_id")),
+            loan_id=pl.lit(None, dtype=pl.Int64),
+        )
+        .sort("account_id")
+    )
     book = Book()
     with Writer(url, log) as writer:
-        writer.check_platform_accounts(shared_accounts.filter(pl.col("owner_id") == 0).select("account_id", "account_type"))
+        writer.check_platform_accounts(
+            shared_accounts.filter(pl.col("owner_id") == 0).select("account_id", "account_type")
+        )
         writer.write(
             {
                 "users": setup.users.select(
-                    "user_id", "username", "email", "password_hash", "role", "email_verified_at",
-                    password_changed_at=pl.lit(None, dtype=pl.Datetime("us")), created_at="created_at", updated_at="updated_at",
+                    "user_id",
+                    "username",
+                    "email",
+                    "password_hash",
+                    "role",
+                    "email_verified_at",
+                    password_changed_at=pl.lit(None, dtype=pl.Datetime("us")),
+                    created_at="created_at",
+                    updated_at="updated_at",
                 ),
                 "investors": setup.investors.select("investor_id", "user_id", "username", "created_at"),
                 "user_profiles": setup.profiles,
                 # balances are set at the end, once every chunk has posted
-                "ledger_accounts": shared_accounts.filter(pl.col("owner_id") > 0).with_columns(
-                    balance_cents=pl.lit(0, pl.Int64), updated_at="created_at"
-                ).select("account_id", "account_type", "owner_id", "investor_id", "loan_id", "balance_cents", "created_at", "updated_at"),
+                "ledger_accounts": shared_accounts.filter(pl.col("owner_id") > 0)
+                .with_columns(balance_cents=pl.lit(0, pl.Int64), updated_at="created_at")
+                .select(
+                    "account_id",
+                    "account_type",
+                    "owner_id",
+                    "investor_id",
+                    "loan_id",
+                    "balance_cents",
+                    "created_at",
+                    "updated_at",
+                ),
             },
             book.counts,
         )

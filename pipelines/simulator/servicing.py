@@ -109,10 +109,15 @@ class _Loan:
     """One loan's replay, driven day by day, and the rows it leaves."""
 
     def __init__(self, loan: LoanInput, plan: Plan, through: date, rules: sv.Rules, fees: Fees, rows: Rows) -> None:
-        self.loan, self.plan, self.through, self.rules, self.fee_rates, self.rows = loan, plan, through, rules, fees, rows
-        self.terms = sv.Terms(
-            loan.amount_cents, loan.rate_bps, loan.disbursed_on, loan.due_dates, loan.scheduled_cents
+        self.loan, self.plan, self.through, self.rules, self.fee_rates, self.rows = (
+            loan,
+            plan,
+            through,
+            rules,
+            fees,
+            rows,
         )
+        self.terms = sv.Terms(loan.amount_cents, loan.rate_bps, loan.disbursed_on, loan.due_dates, loan.scheduled_cents)
         self.replay = sv._Replay(self.terms, rules)
         self.paid_principal = {n[0]: 0 for n in loan.notes}  # by settled payments
         self.written_off: dict[int, int] = {}
@@ -206,7 +211,14 @@ class _Loan:
             del r.allocations[saved[1] :], r.fees[saved[2] :], r.changes[saved[3] :]
             self._distribute(alloc, pkey, at, settled=False)
             returned_at = _at(back, self.loan.payment_seconds + 1800)
-            _post(self.rows, "payment_return", check_balanced(self.returned_postings), returned_at, self.loan.loan_id, pkey)
+            _post(
+                self.rows,
+                "payment_return",
+                check_balanced(self.returned_postings),
+                returned_at,
+                self.loan.loan_id,
+                pkey,
+            )
             self.moved = (day, back, returned_at)
             self.last_sync = (back, returned_at)
             return

@@ -157,7 +157,8 @@ class Writer:
                 "update ledger_accounts set "
                 "balance_cents = (select b.balance_cents from clone_balances b "
                 "where b.account_id = ledger_accounts.account_id), "
-                "updated_at = (select b.updated_at from clone_balances b where b.account_id = ledger_accounts.account_id) "
+                "updated_at = (select b.updated_at from clone_balances b "
+                "where b.account_id = ledger_accounts.account_id) "
                 "where account_id in (select account_id from clone_balances)"
             )
             cur.execute("drop table clone_balances")

@@ -55,33 +55,51 @@ def test_the_api_s_reconciliation_finds_no_difference(book: tuple[sa.Engine, clo
         assert servicing_repo.loans_off_notes(session) == []
         assert servicing_repo.loans_off_servicing(session) == []
         assert servicing_repo.processor_cash(session) == servicing_repo.recorded_cash(session)
-    counts = dict(_q(engine, "select 'loans', count(*) from loans union all select 'entries', count(*) from ledger_entries"))
+    counts = dict(
+        _q(engine, "select 'loans', count(*) from loans union all select 'entries', count(*) from ledger_entries")
+    )
     assert counts["loans"] == SPEC.loans and counts["entries"] == built.rows()["ledger_entries"]
     # ids are unique across chunks (primary keys) and every investor account that posted exists
-    assert _q(engine, "select count(*) from ledger_entries e left join ledger_accounts a using (account_id) "
-                      "where a.account_id is null") == [(0,)]
+    assert _q(
+        engine,
+        "select count(*) from ledger_entries e left join ledger_accounts a using (account_id) "
+        "where a.account_id is null",
+    ) == [(0,)]
 
 
 def test_every_outcome_appears(book: tuple[sa.Engine, clone.Book]) -> None:
     engine, _ = book
     one = lambda sql: _q(engine, sql)[0][0]  # noqa: E731
     assert one("select count(*) from payments where prepayment_cents > 0") > 0  # partial and full prepayments
-    assert one(
-        "select count(*) from loans l join (select loan_id, max(due_date) maturity from installments group by 1) i "
-        "using (loan_id) where l.status = 'repaid' and date(l.closed_at) < i.maturity"
-    ) > 0  # paid off before maturity
+    assert (
+        one(
+            "select count(*) from loans l join (select loan_id, max(due_date) maturity from installments group by 1) i "
+            "using (loan_id) where l.status = 'repaid' and date(l.closed_at) < i.maturity"
+        )
+        > 0
+    )  # paid off before maturity
     assert one("select count(*) from loan_fees") > 0
     assert one("select count(*) from payments where fees_cents > 0") > 0  # late fees paid
     assert one("select count(*) from note_charge_offs") > 0
     assert one("select count(*) from payments where recovery_cents > 0") > 0
     assert one("select count(*) from payments where status = 'returned' and return_code = 'R01'") > 0
     kinds = {k for (k,) in _q(engine, "select distinct kind from ledger_transactions")}
-    assert kinds >= {"deposit", "investment", "disbursement", "repayment", "distribution", "payment_return", "charge_off"}
+    assert kinds >= {
+        "deposit",
+        "investment",
+        "disbursement",
+        "repayment",
+        "distribution",
+        "payment_return",
+        "charge_off",
+    }
     events = {e for (e,) in _q(engine, "select distinct event from loan_events")}
     assert events >= {"request", "list", "fund", "issue", "become_delinquent", "cure", "charge_off", "repay", "expire"}
     statuses = {s for (s,) in _q(engine, "select distinct status from loans")}
     assert statuses >= {"current", "grace", "late_16_30", "late_31_120", "charged_off", "repaid", "listed"}
-    assert one("select count(*) from loan_servicing") == one("select count(*) from loans where disbursed_at is not null")
+    assert one("select count(*) from loan_servicing") == one(
+        "select count(*) from loans where disbursed_at is not null"
+    )
 
 
 def test_each_loan_is_what_the_api_s_servicing_writes(book: tuple[sa.Engine, clone.Book]) -> None:
@@ -90,8 +108,8 @@ def test_each_loan_is_what_the_api_s_servicing_writes(book: tuple[sa.Engine, clo
     rules = sv.Rules(settings.grace_days, settings.late_fee_min_cents, settings.late_fee_bps, settings.charge_off_days)
     by_loan: dict[str, defaultdict[int, list[tuple]]] = {}
     for name, sql in {
-        "inst": "select loan_id, number, due_date, payment_cents, principal_cents, interest_cents, paid_principal_cents, "
-        "paid_interest_cents, paid_at from installments order by loan_id, number",
+        "inst": "select loan_id, number, due_date, payment_cents, principal_cents, interest_cents, "
+        "paid_principal_cents, paid_interest_cents, paid_at from installments order by loan_id, number",
         "pay": "select loan_id, payment_id, date, amount_cents, principal_cents, interest_cents, fees_cents, "
         "prepayment_cents, recovery_cents, excess_cents, servicing_fee_cents, status, created_at from payments "
         "order by loan_id, date, payment_id",
@@ -100,20 +118,29 @@ def test_each_loan_is_what_the_api_s_servicing_writes(book: tuple[sa.Engine, clo
         "fees": "select loan_id, installment_number, assessed_on, amount_cents from loan_fees order by 1, 2",
         "events": "select loan_id, event, from_status, to_status, details from loan_events "
         "where event in ('become_delinquent', 'cure', 'charge_off', 'repay') order by loan_id, occurred_at, event_id",
-        "snap": "select loan_id, as_of, status, days_past_due, principal_cents, interest_cents, fees_cents, excess_cents, "
-        "past_due_cents, next_due_date, next_due_cents, payoff_cents, charged_off_on, charged_off_principal_cents, "
-        "recovered_cents from loan_servicing",
+        "snap": "select loan_id, as_of, status, days_past_due, principal_cents, interest_cents, fees_cents, "
+        "excess_cents, past_due_cents, next_due_date, next_due_cents, payoff_cents, charged_off_on, "
+        "charged_off_principal_cents, recovered_cents from loan_servicing",
         "written": "select loan_id, investment_id, principal_cents from note_charge_offs order by 1, 2",
     }.items():
         rows: defaultdict[int, list[tuple]] = defaultdict(list)
         for r in _q(engine, sql):
             rows[r[0]].append(r[1:])
         by_loan[name] = rows
-    shares = {(r[0], r[1]): r[2:] for r in _q(engine, "select payment_id, investment_id, principal_cents, "
-                                                   "interest_cents, fees_cents, recovery_cents, servicing_fee_cents "
-                                                   "from payment_distributions")}
-    loans = _q(engine, "select loan_id, amount_cents, interest_rate_bps, disbursed_at, status from loans "
-                       "where disbursed_at is not null")
+    shares = {
+        (r[0], r[1]): r[2:]
+        for r in _q(
+            engine,
+            "select payment_id, investment_id, principal_cents, "
+            "interest_cents, fees_cents, recovery_cents, servicing_fee_cents "
+            "from payment_distributions",
+        )
+    }
+    loans = _q(
+        engine,
+        "select loan_id, amount_cents, interest_rate_bps, disbursed_at, status from loans "
+        "where disbursed_at is not null",
+    )
     assert len(loans) > 1_500
     for loan_id, amount, rate, disbursed_at, status in loans:
         inst = by_loan["inst"][loan_id]
@@ -124,8 +151,13 @@ def test_each_loan_is_what_the_api_s_servicing_writes(book: tuple[sa.Engine, clo
         got = {f"{p[0]:012d}": p[2:9] for p in settled}
         for a in result.allocations:
             assert got[a.key] == (
-                a.amount_cents, a.principal_cents, a.interest_cents, a.fees_cents, a.prepayment_cents,
-                a.recovery_cents, a.excess_cents,
+                a.amount_cents,
+                a.principal_cents,
+                a.interest_cents,
+                a.fees_cents,
+                a.prepayment_cents,
+                a.recovery_cents,
+                a.excess_cents,
             ), loan_id
         assert status == result.state.status, loan_id
         assert [(f[0], _day(f[1]), f[2]) for f in by_loan["fees"][loan_id]] == [
@@ -142,9 +174,19 @@ def test_each_loan_is_what_the_api_s_servicing_writes(book: tuple[sa.Engine, clo
         at = sv.service(terms, [p for p in payments if p.on <= as_of], as_of, rules)
         s = at.state
         expected = (
-            s.status, at.days_past_due, s.principal_cents, s.interest_cents, s.fees_cents, s.excess_cents,
-            at.past_due_cents, at.next_due_date, at.next_due_cents, at.payoff_cents, s.charged_off_on,
-            s.charged_off_principal_cents, s.recovered_cents,
+            s.status,
+            at.days_past_due,
+            s.principal_cents,
+            s.interest_cents,
+            s.fees_cents,
+            s.excess_cents,
+            at.past_due_cents,
+            at.next_due_date,
+            at.next_due_cents,
+            at.payoff_cents,
+            s.charged_off_on,
+            s.charged_off_principal_cents,
+            s.recovered_cents,
         )
         actual = (*snap[1:7], snap[7], snap[8] and _day(snap[8]), *snap[9:11], snap[11] and _day(snap[11]), *snap[12:])
         assert actual == expected, (loan_id, actual, expected)
@@ -184,11 +226,15 @@ def test_each_loan_is_what_the_api_s_servicing_writes(book: tuple[sa.Engine, clo
 
 def test_ids_run_in_time_order_within_a_chunk_and_continue_across_chunks(book: tuple[sa.Engine, clone.Book]) -> None:
     engine, _ = book
-    for table, key in (("payments", "payment_id"), ("ledger_transactions", "transaction_id"), ("loan_events", "event_id")):
-        (lo, hi, n), = _q(engine, f"select min({key}), max({key}), count(*) from {table}")
+    for table, key in (
+        ("payments", "payment_id"),
+        ("ledger_transactions", "transaction_id"),
+        ("loan_events", "event_id"),
+    ):
+        ((lo, hi, n),) = _q(engine, f"select min({key}), max({key}), count(*) from {table}")
         assert (lo, hi) == (1, n), table
     first_chunk_last = _q(engine, "select max(payment_id) from payments where loan_id <= 700")[0][0]
-    assert _q(engine, f"select min(payment_id) from payments where loan_id > 700")[0][0] == first_chunk_last + 1
+    assert _q(engine, "select min(payment_id) from payments where loan_id > 700")[0][0] == first_chunk_last + 1
     assert datetime.fromisoformat(_q(engine, "select max(occurred_at) from loan_events")[0][0]) <= datetime.combine(
         SPEC.as_of, datetime.min.time()
     ) + timedelta(hours=18)
