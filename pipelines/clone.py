@@ -410,12 +410,10 @@ class Ledger:
         self.txns: list[pl.DataFrame] = []
         self.posts: list[pl.DataFrame] = []
 
-    def add(
-        self, kind: str, rows: pl.DataFrame, about: str, legs: list[tuple[pl.DataFrame, str, str, pl.Expr]]
-    ) -> None:
-        """One transaction per row of `rows` (its `key` column is the id it is about, `about` names which:
-        loan_id, pkey, transfer_id or investment_id); each leg is (frame with that key, account type, owner
-        column or '' for the platform, amount)."""
+    def add(self, kind: str, rows: pl.DataFrame, legs: list[tuple[pl.DataFrame, str, str, pl.Expr]]) -> None:
+        """One transaction per row of `rows`, whose `key` column is the id it is about (its loan_id, pkey,
+        transfer_id and investment_id columns, where present, go on the transaction); each leg is (a frame with
+        that key, the account type, the owner column or '' for the platform, the amount)."""
         key = pl.col("key") + KIND_CODE[kind] * 10**13
         columns = {
             c: (pl.col(c) if c in rows.columns else pl.lit(None, dtype=pl.Int64))
@@ -434,7 +432,6 @@ class Ledger:
                     seq=pl.lit(seq, pl.Int64),
                 ).cast(POST_SCHEMA)
             )
-        del about
 
     def extend(self, txns: pl.DataFrame, posts: pl.DataFrame) -> None:
         self.txns.append(txns.cast(TXN_SCHEMA))
@@ -843,7 +840,6 @@ def _chunk(
     ledger.add(
         "investment",
         inv,
-        "investment_id",
         [
             (inv, "investor_cash", "investor_id", pl.col("amount_cents")),
             (inv, "investor_commitments", "investor_id", -pl.col("amount_cents")),
@@ -854,7 +850,6 @@ def _chunk(
     ledger.add(
         "disbursement",
         disb,
-        "loan_id",
         [
             (disb, "loan_principal", "loan_id", pl.col("amount_cents")),
             (disb, "processor_cash", "", -pl.col("amount_cents")),
@@ -866,7 +861,6 @@ def _chunk(
     ledger.add(
         "repayment",
         rep,
-        "pkey",
         [
             (rep, "processor_cash", "", pl.col("amount_cents")),
             (rep, "loan_collections", "loan_id", -pl.col("amount_cents")),
@@ -877,7 +871,6 @@ def _chunk(
     ledger.add(
         "distribution",
         rep,
-        "pkey",
         [
             (rep, "loan_collections", "loan_id", pl.col("amount_cents")),
             (rep, "loan_principal", "loan_id", -pl.col("principal_cents")),
@@ -1301,7 +1294,6 @@ def _deposits(setup: Setup, counters: Counters, accounts: Accounts) -> tuple[dic
     ledger.add(
         "deposit",
         rows,
-        "transfer_id",
         [
             (rows, "processor_cash", "", pl.col("amount_cents")),
             (rows, "investor_cash", "investor_id", -pl.col("amount_cents")),
@@ -1411,9 +1403,12 @@ def build(
             done = hi / spec.loans
             elapsed = time.perf_counter() - started
             bar = "#" * int(30 * done)
+            # a bar redrawn in place on a terminal; one line per chunk in a log
+            tty = sys.stderr.isatty()
+            redraw = "\r" if tty else ""
             print(
-                f"\r[{bar:<30}] {hi:,}/{spec.loans:,} loans, {elapsed:.0f} s",
-                end="\n" if index == chunks - 1 else "",
+                f"{redraw}[{bar:<30}] {hi:,}/{spec.loans:,} loans, {elapsed:.0f} s",
+                end="\n" if index == chunks - 1 or not tty else "",
                 file=sys.stderr,
                 flush=True,
             )
