@@ -70,10 +70,20 @@ def _for_sqlite(frame: pl.DataFrame) -> pa.Table:
     return frame.select(out).to_arrow()
 
 
-def _for_postgres(frame: pl.DataFrame) -> pa.Table:
-    return frame.with_columns(
-        [pl.col(n).dt.replace_time_zone("UTC") for n, t in frame.schema.items() if isinstance(t, pl.Datetime)]
-    ).to_arrow()
+# PostgreSQL's COPY (binary) takes exactly the column's width: Polars' Int64 into an `integer` column is refused.
+_PG_INTS = {"integer": pl.Int32, "smallint": pl.Int16, "bigint": pl.Int64}
+
+
+def _for_postgres(frame: pl.DataFrame, types: dict[str, str]) -> pa.Table:
+    out = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            col = col.dt.replace_time_zone("UTC")
+        elif dtype.is_integer() and types.get(name) in _PG_INTS:
+            col = col.cast(_PG_INTS[types[name]])
+        out.append(col)
+    return frame.select(out).to_arrow()
 
 
 class Writer:
@@ -96,7 +106,7 @@ class Writer:
                 # index builds sort on disk, not in memory (at 1M loans, 68M postings: many GiB otherwise)
                 cur.execute("pragma temp_store = file")
             self.conn.adbc_connection.set_options(**{"adbc.connection.autocommit": "false"})
-            self.convert = _for_sqlite
+            self.pg_columns = {}
             # Maintaining secondary indexes row by row costs more than building them once at the end.
             with self.conn.cursor() as cur:
                 cur.execute(
@@ -112,13 +122,26 @@ class Writer:
 
             uri = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
             self.conn = pg_driver.connect(uri)
-            self.convert = _for_postgres
+            with self.conn.cursor() as cur:
+                cur.execute(
+                    "select table_name, column_name, data_type from information_schema.columns "
+                    "where table_schema = current_schema()"
+                )
+                columns: dict[str, dict[str, str]] = {}
+                for table, column, data_type in cur.fetchall():
+                    columns.setdefault(table, {})[column] = data_type
+            self.pg_columns = columns
         else:
             raise ValueError(f"unsupported database {self.dialect!r} (SQLite or PostgreSQL)")
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.conn.close()
+
+    def convert(self, table: str, frame: pl.DataFrame) -> pa.Table:
+        if self.dialect == "sqlite":
+            return _for_sqlite(frame)
+        return _for_postgres(frame, self.pg_columns.get(table, {}))
 
     def _commit(self) -> None:
         # the driver's own commit: the DB-API wrapper, opened in autocommit mode for the pragma, would skip it
@@ -142,7 +165,7 @@ class Writer:
                 continue
             started = time.perf_counter()
             with self.conn.cursor() as cur:
-                cur.adbc_ingest(name, self.convert(frame), mode="append")
+                cur.adbc_ingest(name, self.convert(name, frame), mode="append")
             self._commit()
             self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
             counts[name] = counts.get(name, 0) + frame.height
@@ -152,7 +175,7 @@ class Writer:
         statement. updated_at matters: the migrations stamped the platform's rows with the wall clock, which
         would put the extract's updated_at watermark ahead of the book's whole timeline."""
         with self.conn.cursor() as cur:
-            cur.adbc_ingest("clone_balances", self.convert(balances), mode="replace", temporary=True)
+            cur.adbc_ingest("clone_balances", self.convert("ledger_accounts", balances), mode="replace", temporary=True)
             cur.execute(
                 "update ledger_accounts set "
                 "balance_cents = (select b.balance_cents from clone_balances b "
