@@ -238,3 +238,37 @@ def test_ids_run_in_time_order_within_a_chunk_and_continue_across_chunks(book: t
     assert datetime.fromisoformat(_q(engine, "select max(occurred_at) from loan_events")[0][0]) <= datetime.combine(
         SPEC.as_of, datetime.min.time()
     ) + timedelta(hours=18)
+
+
+def test_a_postgresql_book_reconciles_too() -> None:
+    """The same writer on PostgreSQL (COPY through ADBC, foreign keys enforced, identity sequences moved on)."""
+    import uuid
+
+    from tests.conftest import POSTGRES_URL
+
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"peerlend_clone_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    engine = sa.create_engine(url)
+    try:
+        clone.build(url, clone.CloneSpec(loans=400, seed=5, chunk_loans=150))
+        with Session(engine) as session:
+            assert servicing_repo.ledger_total(session) == 0
+            assert servicing_repo.unbalanced_transactions(session) == []
+            assert servicing_repo.balances_off_postings(session) == []
+            assert servicing_repo.loans_off_notes(session) == []
+            assert servicing_repo.loans_off_servicing(session) == []
+            assert servicing_repo.processor_cash(session) == servicing_repo.recorded_cash(session)
+            nxt, top = session.execute(
+                sa.text(
+                    "select nextval(pg_get_serial_sequence('payments', 'payment_id')), max(payment_id) from payments"
+                )
+            ).one()
+            assert nxt == top + 1
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
