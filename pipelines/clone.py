@@ -88,7 +88,7 @@ class CloneSpec:
     as_of: date = date(2026, 11, 30)
     history_months: int = 12
     max_notes: int = 3
-    chunk_loans: int = 50_000
+    chunk_loans: int = 25_000
 
 
 @dataclass
