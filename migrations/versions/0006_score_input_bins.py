@@ -1,8 +1,8 @@
 """score input bins: each scored application's model inputs as decile bins of the scoring version's training
 population, so the warehouse measures every input's drift without the values leaving the API
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-03 09:40:00
 
 A new table only: no batch copy on SQLite. Loans scored before it have no bins; monitoring measures the inputs
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
+revision: str = "0006"
 down_revision: str | Sequence[str] | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
