@@ -374,3 +374,24 @@ def vintage_metric(rows: pd.DataFrame, column: str, title: str, fmt: str) -> alt
         )
         .properties(height=HEIGHT)
     )
+
+
+def input_psi(rows: pd.DataFrame, watch: float, drift: float) -> alt.LayerChart:
+    """PSI per model input against the training population, with the watch and drift thresholds as rules."""
+    data = pd.DataFrame({"Input": rows["input"], "PSI": rows["psi"].astype(float), "Status": rows["status"]})
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            y=alt.Y("Input:N", sort="-x", title=None),
+            x=alt.X("PSI:Q", title="Population stability index vs training"),
+            color=alt.Color(
+                "Status:N",
+                scale=alt.Scale(domain=["stable", "watch", "drift"], range=["#4c9a2a", "#e0a100", "#c0392b"]),
+            ),
+            tooltip=["Input:N", alt.Tooltip("PSI:Q", format=".3f"), "Status:N"],
+        )
+    )
+    thresholds = pd.DataFrame({"PSI": [watch, drift], "Threshold": ["watch", "drift"]})
+    rules = alt.Chart(thresholds).mark_rule(strokeDash=[4, 4]).encode(x="PSI:Q", tooltip=["Threshold:N", "PSI:Q"])
+    return (bars + rules).properties(height=HEIGHT)

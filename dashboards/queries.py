@@ -90,6 +90,9 @@ MART_COLUMNS: dict[str, frozenset[str]] = {
     "fct_ledger_account_balances": frozenset(
         "account_id account_type balance_cents posted_balance_cents natural_balance_cents".split()
     ),
+    "fct_model_input_bins": frozenset(
+        "score_model_version application_month_date input_name bin_index applications_count".split()
+    ),
 }
 STAGING_COLUMNS: dict[str, frozenset[str]] = {
     "stg_payment_distributions": frozenset(
@@ -667,6 +670,24 @@ def calibration(wh: Warehouse, staff_scope: StaffScope) -> pd.DataFrame:
         group by grade
         order by grade
         """,
+    )
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def model_input_bins(wh: Warehouse, staff_scope: StaffScope, version: str) -> pd.DataFrame:
+    """Applications per reference bin of every model input, over the applications ``version`` scored (the bins
+    of one version compare only with that version's training reference)."""
+    _staff(staff_scope)
+    return _fetch(
+        wh,
+        f"""
+        select input_name, bin_index, sum(applications_count) as applications_count
+        from {_table("fct_model_input_bins")}
+        where score_model_version = ?
+        group by 1, 2
+        order by 1, 2
+        """,
+        [version],
     )
 
 

@@ -232,3 +232,25 @@ def text(value: Any) -> str:
     if isinstance(value, str) and MONEY_TEXT.match(value):
         return money(value)
     return "—" if value is None else str(value)
+
+
+def input_drift(wh: Any, staff: Any) -> pd.DataFrame:
+    """PSI of every input of the published model (``models.monitoring.psi_table``) from the warehouse's bins;
+    empty when no application the published model scored has reached it."""
+    from dashboards import queries
+    from models import monitoring, scoring
+
+    none = pd.DataFrame(columns=["input", "rows", "psi", "status"])
+    try:
+        version_dir = scoring.resolve_model_dir()
+    except scoring.ModelNotAvailable:
+        return none
+    reference = scoring.read_metadata(version_dir).get("monitoring_reference")
+    rows = queries.model_input_bins(wh, staff, version_dir.name)
+    if not reference or rows.empty:
+        return none
+    counts: dict[str, dict[int, int]] = {}
+    for name, index, count in rows[["input_name", "bin_index", "applications_count"]].itertuples(index=False):
+        counts.setdefault(str(name), {})[int(index)] = int(count)
+    table = monitoring.psi_table(pd.DataFrame(), reference, counts)
+    return table[table["input"].isin(list(reference["inputs"]))].reset_index(drop=True)

@@ -918,5 +918,20 @@ INSERT INTO ledger_accounts (account_type, owner_id, balance_cents) SELECT 'plat
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
+-- Running upgrade 0005 -> 0007
+
+CREATE TABLE score_input_bins (
+    bin_row_id BIGSERIAL NOT NULL,
+    loan_id BIGINT NOT NULL,
+    input_name VARCHAR(64) NOT NULL,
+    bin_index INTEGER NOT NULL,
+    PRIMARY KEY (bin_row_id),
+    CONSTRAINT ck_score_input_bins_index CHECK (bin_index >= 0),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    CONSTRAINT uq_score_input_bins_input UNIQUE (loan_id, input_name)
+);
+
+UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0005';
+
 COMMIT;
 

@@ -86,6 +86,35 @@ def _shares(values: npt.NDArray[np.float64], edges: npt.NDArray[np.float64]) -> 
     return np.append(counts, missing.sum()) / values.size
 
 
+def input_bins(reference: Mapping[str, Any], inputs: Mapping[str, float]) -> dict[str, int]:
+    """Each input's bin under its reference (the index into ``reference_bins(...)["shares"]``: the right-closed
+    decile bins, then the missing bin last), for the inputs the reference knows. Stored per scored loan, these
+    let the warehouse measure every input's PSI without the values themselves (income, bureau attributes)
+    ever leaving the API: a decile is all the monitoring needs."""
+    bins: dict[str, int] = {}
+    for name, ref in reference["inputs"].items():
+        if name not in inputs:
+            continue
+        edges = np.asarray(ref["edges"], dtype="float64")
+        value = float(inputs[name])
+        # the same rule as _shares: searchsorted side=left puts a value equal to an edge in the bin below
+        bins[name] = len(edges) + 1 if np.isnan(value) else int(np.searchsorted(edges, value, side="left"))
+    return bins
+
+
+def psi_from_bin_counts(reference: Mapping[str, Any], counts: Mapping[int, int]) -> tuple[int, float]:
+    """(rows, PSI) of one input from how many loans fell in each of its reference bins (:func:`input_bins`)."""
+    shares = np.zeros(len(reference["shares"]), dtype="float64")
+    for index, count in counts.items():
+        if not 0 <= int(index) < len(shares):
+            raise ValueError(f"bin {index} is outside the reference's {len(shares)} bins")
+        shares[int(index)] += count
+    rows = int(shares.sum())
+    if rows == 0:
+        return 0, float("nan")
+    return rows, psi_from_shares(reference["shares"], shares / rows)
+
+
 def psi_from_shares(expected: npt.ArrayLike, actual: npt.ArrayLike) -> float:
     e = np.maximum(np.asarray(expected, dtype="float64"), PSI_FLOOR)
     a = np.maximum(np.asarray(actual, dtype="float64"), PSI_FLOOR)
@@ -127,24 +156,33 @@ def _numeric(column: pd.Series) -> npt.NDArray[np.float64]:
     return column.to_numpy(dtype="float64", na_value=np.nan)
 
 
-def psi_table(frame: Any, reference: Mapping[str, Any]) -> pd.DataFrame:
-    """PSI of every model input present in ``frame`` and of the score, against ``reference`` (an artifact's
-    ``monitoring_reference``). Columns: input, rows, psi (NaN when absent or too few rows), status."""
+def _psi_row(name: str, size: int, value: float) -> dict[str, Any]:
+    if size < MIN_ROWS_FOR_PSI:
+        return {"input": name, "rows": size, "psi": np.nan, "status": "too few rows"}
+    status = "drift" if value > PSI_DRIFT else "watch" if value > PSI_WATCH else "stable"
+    return {"input": name, "rows": size, "psi": value, "status": status}
+
+
+def psi_table(
+    frame: Any, reference: Mapping[str, Any], bin_counts: Mapping[str, Mapping[int, int]] | None = None
+) -> pd.DataFrame:
+    """PSI of every model input and of the score, against ``reference`` (an artifact's ``monitoring_reference``):
+    from the values when ``frame`` has the column, else from ``bin_counts`` (per input, loans per reference bin:
+    what the warehouse keeps of inputs that never leave the API). Columns: input, rows, psi (NaN when absent or
+    too few rows), status."""
     df = _pandas(frame)
+    counts = bin_counts or {}
     targets: list[tuple[str, Mapping[str, Any]]] = list(reference["inputs"].items())
     targets.append((SCORE_COLUMN, reference["score"]))
     rows = []
     for name, ref in targets:
-        if name not in df.columns:
+        if name in df.columns:
+            values = _numeric(df[name])
+            rows.append(_psi_row(name, int(values.size), psi_against(ref, values) if values.size else np.nan))
+        elif counts.get(name):
+            rows.append(_psi_row(name, *psi_from_bin_counts(ref, counts[name])))
+        else:
             rows.append({"input": name, "rows": 0, "psi": np.nan, "status": "column missing"})
-            continue
-        values = _numeric(df[name])
-        if values.size < MIN_ROWS_FOR_PSI:
-            rows.append({"input": name, "rows": int(values.size), "psi": np.nan, "status": "too few rows"})
-            continue
-        value = psi_against(ref, values)
-        status = "drift" if value > PSI_DRIFT else "watch" if value > PSI_WATCH else "stable"
-        rows.append({"input": name, "rows": int(values.size), "psi": value, "status": status})
     return pd.DataFrame(rows, columns=["input", "rows", "psi", "status"])
 
 
@@ -253,13 +291,17 @@ def _jsonable(value: Any) -> Any:
 NOT_ENOUGH_OUTCOMES: Final = "not enough outcomes yet"
 
 
-def monitor(frame: Any, reference: Mapping[str, Any]) -> MonitoringReport:
-    """PSI of inputs and score, calibration by grade and AUC by vintage, as far as ``frame``'s columns allow."""
+def monitor(
+    frame: Any, reference: Mapping[str, Any], bin_counts: Mapping[str, Mapping[int, int]] | None = None
+) -> MonitoringReport:
+    """PSI of inputs and score, calibration by grade and AUC by vintage, as far as ``frame``'s columns (and, for
+    the inputs, ``bin_counts``: see :func:`psi_table`) allow."""
     df = _pandas(frame)
     notes: list[str] = []
     wanted = [*F.SOURCE_COLUMNS, SCORE_COLUMN, "grade", "vintage_month", "defaulted"]
-    missing = [c for c in wanted if c not in df.columns]
-    table = psi_table(df, reference)
+    binned = {name for name, counts in (bin_counts or {}).items() if counts}
+    missing = [c for c in wanted if c not in df.columns and c not in binned]
+    table = psi_table(df, reference, bin_counts)
     absent_inputs = table.loc[table["status"] == "column missing", "input"].tolist()
     if absent_inputs:
         notes.append(f"PSI not measured for {absent_inputs}: not in the monitored table")

@@ -33,6 +33,7 @@ import pandas as pd
 import sklearn
 
 from models import features as F
+from models import monitoring as M
 from models import reasons as R
 from models.application import (
     HOME_OWNERSHIP_VALUES,
@@ -116,6 +117,16 @@ class CreditScorer:
             reasons=texts[int(inverse[0])],
             model_version=self.model_version,
         )
+
+    def input_bins(self, app: LoanApplication) -> dict[str, int]:
+        """The application's inputs as this version's monitoring bins (``models.monitoring.input_bins``): what the
+        platform stores per scored loan so drift can be measured without the values. Empty for an artifact
+        without a monitoring reference."""
+        reference = self.metadata.get("monitoring_reference")
+        if not reference:
+            return {}
+        inputs = {name: float(values[0]) for name, values in F.application_inputs(app).items()}
+        return M.input_bins(reference, inputs)
 
     def score_batch(self, frame: Any) -> Any:
         """Score an application frame (``models.features.APPLICATION_COLUMNS``; the model reads the numeric

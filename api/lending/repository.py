@@ -36,11 +36,12 @@ from api.kit.clock import utcnow
 from api.kit.fastsql import FastStatement
 from api.lending import lifecycle
 from api.lending.lifecycle import LoanStatus
-from api.lending.tables import CreditPull, Investment, Loan
+from api.lending.tables import CreditPull, Investment, Loan, ScoreInputBin
 
 LOANS = cast(Table, Loan.__table__)
 NOTES = cast(Table, Investment.__table__)
 PULLS = cast(Table, CreditPull.__table__)
+SCORE_INPUT_BINS = cast(Table, ScoreInputBin.__table__)
 
 OPEN = lifecycle.values(lifecycle.OPEN_FOR_INVESTMENT)
 LIVE_NOTES = ("committed", "issued")  # a note that is, or will be on issuance, an investor's claim
@@ -481,3 +482,11 @@ def open_listings(session: Session, now: datetime, limit: int = 2000) -> list[An
 
 def add_credit_pull(session: Session, **values: Any) -> None:
     session.execute(insert(PULLS).values(**values))
+
+
+def add_score_input_bins(session: Session, loan_id: int, bins: dict[str, int]) -> None:
+    if bins:
+        session.execute(
+            insert(SCORE_INPUT_BINS),
+            [{"loan_id": loan_id, "input_name": name, "bin_index": index} for name, index in sorted(bins.items())],
+        )

@@ -29,7 +29,8 @@ def score_application(
     purpose: str,
     profile: UserProfile | None,
     bureau_file: BureauFile | None,
-) -> Score:
+) -> tuple[Score, dict[str, int]]:
+    """The score, and the application's inputs as the scoring version's monitoring bins (stored with the loan)."""
     housing = profile.housing if profile is not None else None
     application = LoanApplication(
         amount_cents=amount_cents,
@@ -40,4 +41,4 @@ def score_application(
         home_ownership=housing if housing in HOME_OWNERSHIP_VALUES else None,
         bureau=bureau_file,
     )
-    return scorer.score(application)
+    return scorer.score(application), scorer.input_bins(application)

@@ -85,7 +85,7 @@ def create_loan(
     pulled = (bureau or SandboxBureau()).pull(
         applicant, consent, amount_cents=amount_cents, term_months=term_months, purpose=purpose.strip()
     )
-    score = score_application(
+    score, input_bins = score_application(
         scorer or pinned_scorer(settings),
         amount_cents=amount_cents,
         term_months=term_months,
@@ -158,6 +158,7 @@ def create_loan(
         pulled_at=now,
         **bands(pulled.file),
     )
+    repo.add_score_input_bins(session, loan.loan_id, input_bins)
     loan.listed_at = now
     loan.listing_expires_at = now + timedelta(days=settings.listing_days)
     events.transition(

@@ -166,6 +166,25 @@ class CreditPull(Base):
     pulled_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
 
 
+class ScoreInputBin(Base):
+    """One model input of a scored application, as the decile bin of the scoring model's training population it
+    fell in (``models.monitoring.input_bins``), so the warehouse measures every input's drift (PSI) without the
+    values: income and the bureau's attributes stay in this database, a decile index leaves it. Written once,
+    with the loan, by the version that scored it (``loans.score_model_version``)."""
+
+    __tablename__ = "score_input_bins"
+
+    bin_row_id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loans.loan_id"), nullable=False)
+    input_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    bin_index: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (
+        UniqueConstraint("loan_id", "input_name", name="uq_score_input_bins_input"),
+        CheckConstraint("bin_index >= 0", name="ck_score_input_bins_index"),
+    )
+
+
 class AutoInvestRule(Base):
     """An investor's auto-invest rule, one immutable version per PUT: the allocation log points at the exact
     version that decided each note. The investor's current rule is the one not yet superseded."""

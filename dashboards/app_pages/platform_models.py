@@ -1,10 +1,11 @@
-"""Credit model monitoring: AUC by vintage, calibration by grade and drift of the grade mix."""
+"""Credit model monitoring: AUC by vintage, calibration by grade, drift of the grade mix and of every model input."""
 
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, queries, session, ui
+from dashboards import charts, queries, session, ui, views
 from dashboards.formatting import month, share
+from models import monitoring as M
 
 staff = session.staff_scope()
 st.title("Model monitoring")
@@ -64,6 +65,27 @@ with left:
 with right:
     st.altair_chart(charts.vintage_metric(vintages, "mean_pd", "Mean probability of default", ".2%"), width="stretch")
     st.caption("The model's average predicted probability of default for the loans paid out each month.")
+st.subheader("Drift of every model input")
+drift = views.input_drift(wh, staff)
+if drift.empty:
+    ui.empty(
+        "No application scored by the published model has reached the warehouse yet: the drift of its inputs "
+        "appears once borrowers apply."
+    )
+else:
+    measured = drift[drift["psi"].notna()]
+    if measured.empty:
+        ui.empty(
+            f"Too few applications scored by the published model so far (PSI needs {M.MIN_ROWS_FOR_PSI} per "
+            "input): the bars appear as borrowers apply."
+        )
+    else:
+        st.altair_chart(charts.input_psi(measured, M.PSI_WATCH, M.PSI_DRIFT), width="stretch")
+    st.caption(
+        "Each input of the published model, this platform's applicants against its training population, over "
+        "the training deciles. Income, employment and bureau attributes arrive only as decile bins. Below "
+        f"{M.PSI_WATCH} stable, above {M.PSI_DRIFT} drifted (the pipeline's drift check then fails)."
+    )
 st.dataframe(
     pd.DataFrame(
         {

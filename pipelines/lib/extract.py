@@ -199,6 +199,8 @@ EXTRACT: dict[str, tuple[str | Derived, ...]] = {
         "consent_given_at",
         "pulled_at",
     ),
+    # decile bins only: the inputs themselves (income, the bureau's attributes) never leave the API
+    "score_input_bins": ("bin_row_id", "loan_id", "input_name", "bin_index"),
     "auto_invest_rules": (
         "rule_id",
         "investor_id",
@@ -489,6 +491,7 @@ LOAD_MODES: dict[str, ById | ByUpdatedAt] = {
     "user_profiles": ByUpdatedAt(),
     "loan_events": ById(),  # append-only by triggers
     "credit_pulls": ById(),  # one pull per loan, never changed
+    "score_input_bins": ById(),  # written once with the loan
     "auto_invest_rules": ById(reopen="superseded_at is null"),  # one immutable version per PUT, then superseded
     "allocation_runs": ById(reopen="finished_at is null"),
     "allocations": ById(reopen="investment_id is null"),  # the note is linked once placed

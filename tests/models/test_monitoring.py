@@ -118,3 +118,45 @@ def test_missing_columns_mean_not_enough_outcomes_yet() -> None:
     assert prepared["defaulted"].tolist()[:7] == [1.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]
     assert prepared["defaulted"].iloc[7:].isna().all()  # 16-30 days late straddles the label; listed: no outcome
     assert prepared["vintage_month"].unique().tolist() == ["2026-01"]
+
+
+def test_stored_bins_give_the_same_psi_as_the_values() -> None:
+    """What the API stores per loan (a bin per input) measures exactly what the values would: same bins, same
+    PSI, missing values in the missing bin."""
+    rng = np.random.default_rng(3)
+    training = rng.lognormal(10, 0.5, 5_000)
+    current = np.append(rng.lognormal(10.3, 0.6, 800), [np.nan] * 40)
+    reference = {"inputs": {"income": M.reference_bins(training)}, "score": M.reference_bins(training)}
+    bins = [M.input_bins(reference, {"income": v})["income"] for v in current]
+    counts = pd.Series(bins).value_counts().to_dict()
+    rows, from_bins = M.psi_from_bin_counts(reference["inputs"]["income"], counts)
+    assert rows == len(current)
+    assert from_bins == pytest.approx(M.psi_against(reference["inputs"]["income"], current), abs=1e-12)
+    assert max(bins) == len(reference["inputs"]["income"]["edges"]) + 1  # the missing bin is last
+    table = M.psi_table(pd.DataFrame({"other": [1]}), reference, {"income": counts})
+    measured = table.set_index("input").loc["income"]
+    assert measured["rows"] == len(current) and measured["psi"] == pytest.approx(from_bins)
+    assert measured["status"] in ("watch", "drift")  # the shifted population is seen
+    with pytest.raises(ValueError, match="outside the reference"):
+        M.psi_from_bin_counts(reference["inputs"]["income"], {99: 1})
+
+
+def test_the_scorer_bins_an_application_under_its_own_reference() -> None:
+    from models.application import LoanApplication
+
+    scorer = scoring.load_scorer()
+    reference = scorer.metadata["monitoring_reference"]["inputs"]
+    app = LoanApplication(
+        amount_cents=500_000,
+        term_months=36,
+        purpose="debt_consolidation",
+        annual_income_cents=None,
+        employment_length_years=3,
+        home_ownership=None,
+        bureau=None,
+    )
+    bins = scorer.input_bins(app)
+    assert set(bins) == set(reference)  # every input, the bureau's too
+    assert bins["annual_income_cents"] == len(reference["annual_income_cents"]["edges"]) + 1  # unknown: missing
+    term_edges = reference["term_months"]["edges"]
+    assert bins["term_months"] == int(np.searchsorted(term_edges, 36, side="left"))

@@ -195,3 +195,38 @@ def test_monitoring_of_todays_mart_reports_not_enough_outcomes(tmp_path: Path, m
 
     missing = _run_monitoring(monkeypatch, _warehouse(tmp_path / "empty.duckdb", None))
     assert any("does not exist" in str(n) for n in missing["credit_model_calibration"].metadata["notes"].value)
+
+
+def _input_bins_mart(frame: pd.DataFrame, version: str) -> pd.DataFrame:
+    """fct_model_input_bins as dbt builds it from what the API stores per application (bins, never values)."""
+    reference = scoring.read_metadata(scoring.resolve_model_dir(scoring.ARTIFACTS_DIR))["monitoring_reference"]
+    rows = [
+        {"input_name": name, "bin_index": index}
+        for record in frame.to_dict("records")
+        for name, index in M.input_bins(
+            reference, {k: float(v) for k, v in record.items() if k in reference["inputs"]}
+        ).items()
+    ]
+    counts = pd.DataFrame(rows).value_counts().rename("applications_count").reset_index()
+    return counts.assign(score_model_version=version, application_month_date=pd.Timestamp("2026-01-01"))
+
+
+def test_monitoring_measures_inputs_that_reach_the_warehouse_only_as_bins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Income never reaches the warehouse: its PSI comes from fct_model_input_bins, and a shifted income is seen."""
+    version = scoring.resolve_model_dir(scoring.ARTIFACTS_DIR).name
+    applicants = bureau.sample_borrowers(3_000, seed=5).to_pandas()
+    steady = _input_bins_mart(applicants, version)
+    richer = _input_bins_mart(applicants.assign(annual_income_cents=applicants["annual_income_cents"] * 3), version)
+    other_version = steady.assign(score_model_version="pd-older", applications_count=1_000)  # must be ignored
+    for bins, drifted in ((steady, False), (pd.concat([richer, other_version]), True)):
+        warehouse = _warehouse(tmp_path / f"w-{drifted}.duckdb", _scored_loans(3_000, seed=4))
+        with duckdb.connect(str(warehouse)) as duck:
+            duck.register("bins", bins)
+            duck.execute("create table marts.fct_model_input_bins as select * from bins")
+        check = _run_monitoring(monkeypatch, warehouse)["credit_model_input_drift"]
+        assert "annual_income_cents" not in check.metadata["unmeasured"].value
+        assert check.passed is not drifted
+        if drifted:
+            assert "annual_income_cents" in check.metadata["drifted"].value

@@ -30,6 +30,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 WAREHOUSE_ENV = "PEERLEND_WAREHOUSE_PATH"
 #: The table of scored loans the monitoring reads. Other marts may replace it; the asset tolerates missing columns.
 MONITORING_TABLE = "marts.fct_borrower_loans"
+#: Applications per decile bin of every model input (what the warehouse keeps of income and the bureau file).
+INPUT_BINS_TABLE = "marts.fct_model_input_bins"
 
 
 def model_dir() -> Path:
@@ -142,6 +144,20 @@ def credit_model_published(
     )
 
 
+def _input_bin_counts(path: Path, table: str, version: str | None) -> dict[str, dict[int, int]]:
+    """Per model input, applications per reference bin among those the published version scored (bins are
+    only comparable with the reference of the version that binned them); empty when the mart is absent."""
+    frame, _ = _read_loans(path, table)
+    if frame is None or version is None or frame.empty:
+        return {}
+    mine = frame[frame["score_model_version"] == version]
+    grouped = mine.groupby(["input_name", "bin_index"])["applications_count"].sum()
+    counts: dict[str, dict[int, int]] = {}
+    for (name, index), count in grouped.items():
+        counts.setdefault(str(name), {})[int(index)] = int(count)
+    return counts
+
+
 def _read_loans(path: Path, table: str) -> tuple[Any, str | None]:
     """The monitored table as a pandas frame, or (None, why not)."""
     if not path.exists():
@@ -161,7 +177,7 @@ def _read_loans(path: Path, table: str) -> tuple[Any, str | None]:
 @dg.asset(
     group_name=GROUP,
     # Runs after the mart it reads when both are in one job (the warehouse job selects every asset).
-    deps=[dg.AssetKey(MONITORING_TABLE.split("."))],
+    deps=[dg.AssetKey(MONITORING_TABLE.split(".")), dg.AssetKey(INPUT_BINS_TABLE.split("."))],
     description=(
         f"Monitoring of the published model on the platform's loans ({MONITORING_TABLE}): PSI of every input and "
         "of the score against the training population, calibration by grade, AUC by vintage."
@@ -190,7 +206,8 @@ def credit_model_monitoring(context: dg.AssetExecutionContext) -> dict[str, Any]
             "notes": [f"{monitoring.NOT_ENOUGH_OUTCOMES}: {note}"],
         }
     else:
-        report = monitoring.monitor(monitoring.prepare_loans(loans), reference).to_dict()
+        bins = _input_bin_counts(warehouse_path(), INPUT_BINS_TABLE, version)
+        report = monitoring.monitor(monitoring.prepare_loans(loans), reference, bins).to_dict()
     report["model_version"] = version
     report["table"] = MONITORING_TABLE
     context.add_output_metadata(
