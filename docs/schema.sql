@@ -918,7 +918,7 @@ INSERT INTO ledger_accounts (account_type, owner_id, balance_cents) SELECT 'plat
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
--- Running upgrade 0005 -> 0007
+-- Running upgrade 0005 -> 0006
 
 CREATE TABLE score_input_bins (
     bin_row_id BIGSERIAL NOT NULL,
@@ -931,7 +931,7 @@ CREATE TABLE score_input_bins (
     CONSTRAINT uq_score_input_bins_input UNIQUE (loan_id, input_name)
 );
 
-UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0005';
+UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
 
 COMMIT;
 
