@@ -44,7 +44,15 @@ ui.kpis(
             "Deposited, withdrew, invested or was paid.",
             f"in {month(last['month_date'])}",
         ),
-        ui.Kpi("Loss rate", share(last["loss_rate"], 2), "Principal charged off / principal originated, to date."),
+        ui.Kpi(
+            "Net loss rate",
+            share(last["loss_rate"], 2),
+            "Principal charged off less recoveries / principal originated, to date.",
+            f"annualised net charge-offs {share(last.get('annualized_net_charge_off_rate'), 2)} in "
+            f"{month(last['month_date'])}"
+            if "annualized_net_charge_off_rate" in last
+            else None,
+        ),
     ]
 )
 left, right = st.columns(2)
