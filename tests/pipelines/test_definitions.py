@@ -529,7 +529,10 @@ def test_clone_keeps_the_api_s_invariants(tmp_path: Path) -> None:
             assert [(p.number, p.due_date.isoformat(), p.principal_cents, p.interest_cents) for p in plan] == [
                 g[:4] for g in got
             ]
-            assert (status == "repaid") == all(g[4] is not None for g in got)
+            # a loan prepaid in full is repaid with its later installments never paid (as the API's replay
+            # writes them); a loan still open never has every installment paid
+            if status != "repaid":
+                assert not all(g[4] is not None for g in got)
             outstanding = dict(map(tuple, notes[loan_id]))
             for payment_id, principal, interest in payments[loan_id]:
                 ids = [n for n, _ in notes[loan_id]]
