@@ -14,8 +14,14 @@ uv run python -m api.cli service [--date YYYY-MM-DD] [--force]
 uv run python -m api.cli reconcile
     proves the ledger sums to zero, loan principal = sum over notes, processor settlement = ledger cash;
     prints every difference and exits 1 on any.
+uv run python -m api.cli processor [--settle-all]
+    the worker's `processor` job once: submit queued transfers, let the sandbox settle and return what is due,
+    deliver its webhooks; `--settle-all` first settles every pending sandbox transfer today (demos).
+uv run python -m api.cli processor-report
+    prints the processor's settlement report, one line per transfer.
 uv run python -m api.cli return-payment --payment-id N --code R01
-    applies a processor return: the payment's repayment and distributions reversed exactly, the loan re-serviced.
+    the sandbox returns the payment's debit (R01, R02, R03, R10), and the return is delivered at once: the
+    payment, its distribution and its settlement reversed exactly, the loan re-serviced.
 uv run python -m api.cli check-ledger
     proves the books: every transaction balances and every account's balance equals its postings.
 """
@@ -30,10 +36,11 @@ from datetime import date, timedelta
 
 from api.identity import service as users_service
 from api.identity.audit import ClientInfo
-from api.integrations.processor.sandbox import SandboxProcessor
+from api.integrations.processor.jobs import build_processor
 from api.kit.clock import today, utcnow
 from api.kit.db import Database
 from api.kit.errors import PeerlendError
+from api.kit.money import format_cents
 from api.ledger import repository as ledger_repo
 from api.lending import issuance
 from api.lending import listings as listings_service
@@ -90,18 +97,22 @@ def main(argv: list[str] | None = None) -> int:
     returned = commands.add_parser("return-payment", help="apply a processor return (R01, R02, ...) to a payment")
     returned.add_argument("--payment-id", type=int, required=True)
     returned.add_argument("--code", required=True, help="the ACH return code, e.g. R01")
+    moving = commands.add_parser("processor", help="submit queued transfers, settle and return what is due")
+    moving.add_argument("--settle-all", action="store_true", help="sandbox: settle every pending transfer today")
+    commands.add_parser("processor-report", help="print the processor's settlement report")
     args = parser.parse_args(argv)
     database = Database(get_settings().database_url)
+    processor = build_processor(get_settings(), database)
     try:
         if args.command == "expire-listings":
-            report = listings_service.expire_due(database, SandboxProcessor(), get_settings())
+            report = listings_service.expire_due(database, get_settings())
             print(
                 f"expired {len(report.expired)} listing(s): {report.expired}; funded partially "
                 f"{len(report.funded_partially)}: {report.funded_partially}"
             )
             return 0
         if args.command == "issue-funded":
-            issued = issuance.issue_all_funded(database, SandboxProcessor())
+            issued = issuance.issue_all_funded(database)
             print(f"issued {len(issued)} loan(s): {issued}")
             return 0
         if args.command == "check-ledger":
@@ -117,20 +128,44 @@ def main(argv: list[str] | None = None) -> int:
             print(outcome)
             return 1 if outcome.failed else 0
         if args.command == "return-payment":
-            from api.servicing.returns import return_payment
+            from api.integrations.processor import jobs
+            from api.integrations.processor.tables import ProcessorTransfer
+            from api.payments.tables import Payment
 
-            try:
-                with database.transaction() as session:
-                    done = return_payment(session, args.payment_id, args.code, get_settings())
-            except PeerlendError as exc:
-                print(f"error: {exc.detail}", file=sys.stderr)
+            with database.transaction(write=False) as session:
+                payment = session.get(Payment, args.payment_id)
+                transfer = session.get(ProcessorTransfer, payment.transfer_ref_id) if payment else None
+                reference = transfer.client_reference if transfer else None
+            if reference is None:
+                print(f"error: payment {args.payment_id} has no processor debit to return", file=sys.stderr)
                 return 2
-            print(f"payment {done.payment_id} is {done.status} ({done.return_code})")
+            try:
+                processor.force_return(reference, args.code, on=today())
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            print(jobs.run(database, get_settings()))
+            with database.transaction(write=False) as session:
+                done = session.get(Payment, args.payment_id)
+                print(f"payment {args.payment_id} is {done.status if done else 'missing'}")
+            return 0
+        if args.command == "processor":
+            from api.integrations.processor import jobs
+
+            print(jobs.run(database, get_settings(), settle_all_now=args.settle_all))
+            return 0
+        if args.command == "processor-report":
+            for line in processor.settlement_report():
+                print(
+                    f"{line.reference} {line.client_reference} {line.direction:7} "
+                    f"{format_cents(line.amount_cents):>12} {line.status:8} {line.settled_on or '':10} "
+                    f"{line.return_code or ''}"
+                )
             return 0
         if args.command == "reconcile":
             from api.servicing.reconcile import reconcile
 
-            found = reconcile(database)
+            found = reconcile(database, processor)
             for difference in found.differences:
                 print(difference)
             print("reconciled: no differences" if found.ok else f"{len(found.differences)} difference(s)")

@@ -21,8 +21,9 @@ from api.cash import endpoints as cash
 from api.deps import Platform, Public
 from api.identity import endpoints as identity
 from api.integrations.email.mailer import Mailer, build_mailer
+from api.integrations.processor import endpoints as processor_webhooks
 from api.integrations.processor.base import PaymentProcessor
-from api.integrations.processor.sandbox import SandboxProcessor
+from api.integrations.processor.jobs import build_processor
 from api.kit import handlers
 from api.kit.db import Database
 from api.kit.errors import NotFound
@@ -67,7 +68,7 @@ def create_app(
     database = Database(settings.database_url)
     app.state.settings = settings
     app.state.database = database
-    app.state.processor = processor or SandboxProcessor()
+    app.state.processor = processor or build_processor(settings, database)
     app.state.mailer = mailer or build_mailer(settings)
     limiter = RateLimiter(
         settings.rate_limit_storage,
@@ -93,7 +94,7 @@ def create_app(
     if docs:
         _docs_routes(app)
     # Routes match in order: the busiest first.
-    for module in (lending, market, cash, payments, reports, notifications, identity, ledger):
+    for module in (lending, market, cash, payments, reports, notifications, identity, ledger, processor_webhooks):
         app.include_router(module.router)
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     return app

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 _DEV_SECRET = "dev-only-insecure-secret-change-me-0123456789"
+_DEV_WEBHOOK_SECRET = "dev-only-processor-webhook-secret-0123456789"
 
 
 class Settings(BaseSettings):
@@ -123,6 +124,7 @@ class Settings(BaseSettings):
             "expire_listings": 60,
             "issue_funded": 60,
             "service_loans": 300,
+            "processor": 30,
             # whole-table scans: once a day
             "reconcile": 86_400,
         },
@@ -141,6 +143,23 @@ class Settings(BaseSettings):
     late_fee_bps: int = Field(default=500, ge=0, le=10_000, description="Late fee as a share of what is unpaid")
     charge_off_days: int = Field(default=120, ge=30, le=365, description="Days past due at which a loan is charged off")
 
+    # The payment processor (docs/servicing.md, "Money through the processor").
+    processor_settle_days: int = Field(
+        default=2, ge=0, le=10, description="Business days the sandbox processor takes to settle a transfer"
+    )
+    processor_webhook_secret: SecretStr = SecretStr(_DEV_WEBHOOK_SECRET)
+    processor_webhook_tolerance_seconds: int = Field(
+        default=300, ge=10, le=3_600, description="Webhooks signed longer ago than this are refused as replays"
+    )
+    processor_webhook_url: str | None = Field(
+        default=None,
+        description="Where the sandbox delivers its webhooks over HTTP; unset, it hands them to the API's own "
+        "webhook handler in-process (the embedded default)",
+    )
+    backdate_max_days: int = Field(
+        default=30, ge=0, le=90, description="How far back staff may date a payment received late (effective_date)"
+    )
+
     @property
     def serve_docs(self) -> bool:
         return self.docs_enabled if self.docs_enabled is not None else self.env != "production"
@@ -149,6 +168,8 @@ class Settings(BaseSettings):
     def _refuse_placeholder_secret_in_production(self) -> Settings:
         if self.env == "production" and self.jwt_secret.get_secret_value() == _DEV_SECRET:
             raise ValueError("PEERLEND_JWT_SECRET must be set to a real secret in production")
+        if self.env == "production" and self.processor_webhook_secret.get_secret_value() == _DEV_WEBHOOK_SECRET:
+            raise ValueError("PEERLEND_PROCESSOR_WEBHOOK_SECRET must be set to a real secret in production")
         if len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("PEERLEND_JWT_SECRET must be at least 32 characters")
         if self.env == "production" and self.workers > 1 and self.rate_limit_storage.startswith("memory"):

@@ -39,7 +39,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from api.integrations.email.mailer import Mailer, build_mailer
 from api.integrations.processor.base import PaymentProcessor
-from api.integrations.processor.sandbox import SandboxProcessor
+from api.integrations.processor.jobs import build_processor
 from api.integrations.webhooks.client import HttpWebhookSender, WebhookSender
 from api.kit.clock import utcnow
 from api.kit.db import Database
@@ -51,7 +51,15 @@ from api.settings import Settings, get_settings
 log = structlog.get_logger("peerlend.worker")
 JOBS_TABLE = cast(Table, ScheduledJob.__table__)
 JOB_LEASE = timedelta(minutes=10)
-JOB_NAMES = ("deliver_outbox", "auto_invest", "expire_listings", "issue_funded", "service_loans", "reconcile")
+JOB_NAMES = (
+    "processor",
+    "deliver_outbox",
+    "auto_invest",
+    "expire_listings",
+    "issue_funded",
+    "service_loans",
+    "reconcile",
+)
 
 
 @dataclass
@@ -68,7 +76,7 @@ class Worker:
         values: dict[str, Any] = {
             "settings": settings,
             "database": Database(settings.database_url),
-            "processor": SandboxProcessor(),
+            "processor": None,
             "mailer": build_mailer(settings),
             "sender": HttpWebhookSender(
                 allow_private=settings.webhook_allow_private_targets,
@@ -78,6 +86,8 @@ class Worker:
             "name": worker_name(),
         }
         values.update(overrides)
+        if values["processor"] is None:
+            values["processor"] = build_processor(settings, values["database"])
         return cls(**values)
 
     def jobs(self) -> dict[str, Callable[[], str]]:
@@ -88,15 +98,15 @@ class Worker:
             return f"sent {report.sent}, failed {report.failed} ({report.dead} dead)"
 
         def allocate() -> str:
-            done = auto_invest.run(self.database, self.processor, self.settings, trigger="worker")
+            done = auto_invest.run(self.database, self.settings, trigger="worker")
             return f"run {done.run_id}: {done.listings} listings, {done.notes} notes"
 
         def expire() -> str:
-            report = listings.expire_due(self.database, self.processor, self.settings)
+            report = listings.expire_due(self.database, self.settings)
             return f"expired {len(report.expired)}, funded partially {len(report.funded_partially)}"
 
         def sweep() -> str:
-            return f"issued {len(issuance.issue_all_funded(self.database, self.processor))}"
+            return f"issued {len(issuance.issue_all_funded(self.database))}"
 
         def service_loans() -> str:
             from api.servicing import daily
@@ -106,12 +116,18 @@ class Worker:
         def reconcile() -> str:
             from api.servicing.reconcile import reconcile as run_reconciliation
 
-            found = run_reconciliation(self.database)
+            found = run_reconciliation(self.database, self.processor)
             if not found.ok:
                 log.error("reconciliation_differences", differences=found.differences[:50])
             return "no differences" if found.ok else f"{len(found.differences)} difference(s)"
 
+        def move_money() -> str:
+            from api.integrations.processor import jobs as processor_jobs
+
+            return str(processor_jobs.run(self.database, self.settings))
+
         return {
+            "processor": move_money,
             "deliver_outbox": deliver,
             "auto_invest": allocate,
             "expire_listings": expire,

@@ -31,7 +31,7 @@ from api.cash import service as cash_service
 from api.identity import repository as identity_repo
 from api.identity.caller import Caller
 from api.integrations.bureau.base import CONSENT_VERSION, Consent
-from api.integrations.processor.sandbox import SandboxProcessor
+from api.integrations.processor import jobs as processor_jobs
 from api.kit.db import Database
 from api.ledger import repository as ledger_repo
 from api.ledger.accounts import Owner
@@ -68,7 +68,6 @@ def _caller(user_id: int, username: str, role: str, investor_id: int | None) -> 
 
 
 def build(database: Database, settings: Settings, rules: int, listings: int) -> None:
-    processor = SandboxProcessor()
     with database.transaction() as session:
         for n in range(rules):
             user = identity_repo.add_user(session, f"ai_{n}", f"ai_{n}@example.com", "x", "investor")
@@ -76,7 +75,7 @@ def build(database: Database, settings: Settings, rules: int, listings: int) -> 
             account = identity_repo.add_investor(session, user)
             ledger_repo.open_accounts(session, Owner.INVESTOR, account.investor_id)
             caller = _caller(user.user_id, user.username, "investor", account.investor_id)
-            cash_service.deposit(session, processor, caller, (10 + n % 90) * 10_000, f"bench-{n}")
+            cash_service.deposit(session, caller, (10 + n % 90) * 10_000)
             body = AutoInvestRules.model_validate(
                 {
                     "grades": GRADE_SETS[n % len(GRADE_SETS)],
@@ -115,6 +114,8 @@ def build(database: Database, settings: Settings, rules: int, listings: int) -> 
                 purpose="debt consolidation",
                 consent=CONSENT,
             )
+    # the deposits settle through the processor, as two business days would
+    processor_jobs.settle_everything(database, processor_jobs.build_processor(settings, database), settings)
 
 
 BASELINE_CHUNK = 1_000
@@ -165,7 +166,7 @@ def measure(url: str, rules: int, listings: int) -> dict[str, float]:
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("ANALYZE"))
     started = time.perf_counter()
-    result = auto_invest.run(database, SandboxProcessor(), settings, trigger="benchmark", seed=20261202)
+    result = auto_invest.run(database, settings, trigger="benchmark", seed=20261202)
     elapsed = time.perf_counter() - started
     base = baseline(database, result.run_id)
     database.dispose()

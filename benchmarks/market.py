@@ -14,7 +14,7 @@ from api.identity import service as identity_service
 from api.identity.audit import ClientInfo
 from api.identity.caller import Caller
 from api.integrations.bureau.base import CONSENT_VERSION, Consent
-from api.integrations.processor.sandbox import SandboxProcessor
+from api.integrations.processor import jobs as processor_jobs
 from api.kit.db import Database
 from api.lending import service as lending_service
 from api.settings import Settings
@@ -49,7 +49,6 @@ def _caller(user_id: int, username: str, role: str, investor_id: int | None) -> 
 
 def build(settings: Settings, *, investors: int, spread_loans: int, hot_loans: int) -> Market:
     database = Database(settings.database_url)
-    processor = SandboxProcessor()
     tokens: list[str] = []
     try:
         with database.transaction() as session:
@@ -104,7 +103,9 @@ def build(settings: Settings, *, investors: int, spread_loans: int, hot_loans: i
                 )
                 user.email_verified_at = datetime.now(UTC)
                 caller = _caller(user.user_id, user.username, "investor", investor.investor_id)
-                cash_service.deposit(session, processor, caller, CASH_PER_INVESTOR_CENTS, f"bench-deposit-{n}")
+                cash_service.deposit(session, caller, CASH_PER_INVESTOR_CENTS)
+        # the deposits settle through the processor, as two business days would
+        processor_jobs.settle_everything(database, processor_jobs.build_processor(settings, database), settings)
         for n in range(investors):
             with database.transaction() as session:
                 issued = auth_service.login(session, settings, f"bench_investor_{n}", PASSWORD, CLIENT)

@@ -933,5 +933,112 @@ CREATE TABLE score_input_bins (
 
 UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
 
+-- Running upgrade 0006 -> 0007
+
+CREATE TABLE processor_transfers (
+    transfer_ref_id BIGSERIAL NOT NULL,
+    client_reference VARCHAR(40) NOT NULL,
+    kind VARCHAR(16) NOT NULL,
+    direction VARCHAR(8) NOT NULL,
+    user_id BIGINT NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    investor_id BIGINT,
+    loan_id BIGINT,
+    cash_transfer_id BIGINT,
+    status VARCHAR(12) NOT NULL,
+    processor_reference VARCHAR(64),
+    return_code VARCHAR(8),
+    exception VARCHAR(200),
+    attempts INTEGER NOT NULL,
+    last_error VARCHAR(200),
+    requested_on DATE NOT NULL,
+    submitted_at TIMESTAMP WITH TIME ZONE,
+    settled_on DATE,
+    returned_on DATE,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    updated_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    PRIMARY KEY (transfer_ref_id),
+    CONSTRAINT ck_processor_transfers_amount_positive CHECK (amount_cents > 0),
+    CONSTRAINT ck_processor_transfers_kind CHECK (kind IN ('deposit', 'withdrawal', 'disbursement', 'repayment', 'refund')),
+    CONSTRAINT ck_processor_transfers_direction CHECK (direction IN ('collect', 'payout')),
+    CONSTRAINT ck_processor_transfers_status CHECK (status IN ('queued', 'submitted', 'settled', 'returned')),
+    FOREIGN KEY(user_id) REFERENCES users (user_id),
+    FOREIGN KEY(investor_id) REFERENCES investors (investor_id),
+    FOREIGN KEY(loan_id) REFERENCES loans (loan_id),
+    FOREIGN KEY(cash_transfer_id) REFERENCES cash_transfers (transfer_id),
+    UNIQUE (client_reference),
+    UNIQUE (processor_reference)
+);
+
+CREATE INDEX ix_processor_transfers_status ON processor_transfers (status);
+
+CREATE INDEX ix_processor_transfers_loan_id ON processor_transfers (loan_id);
+
+CREATE INDEX ix_processor_transfers_investor_id ON processor_transfers (investor_id);
+
+CREATE INDEX ix_processor_transfers_updated_at ON processor_transfers (updated_at);
+
+CREATE TABLE processor_events (
+    event_id VARCHAR(64) NOT NULL,
+    event_type VARCHAR(32) NOT NULL,
+    processor_reference VARCHAR(64) NOT NULL,
+    outcome VARCHAR(16) NOT NULL,
+    received_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    PRIMARY KEY (event_id)
+);
+
+CREATE TABLE sandbox_transfers (
+    reference VARCHAR(64) NOT NULL,
+    idempotency_key VARCHAR(64) NOT NULL,
+    direction VARCHAR(8) NOT NULL,
+    user_id BIGINT NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    submitted_on DATE NOT NULL,
+    settles_on DATE NOT NULL,
+    status VARCHAR(12) NOT NULL,
+    return_code VARCHAR(8),
+    returns_on DATE,
+    created_at TIMESTAMP WITH TIME ZONE DEFAULT (CURRENT_TIMESTAMP) NOT NULL,
+    PRIMARY KEY (reference),
+    UNIQUE (idempotency_key)
+);
+
+CREATE INDEX ix_sandbox_transfers_status ON sandbox_transfers (status);
+
+CREATE TABLE sandbox_events (
+    sequence BIGSERIAL NOT NULL,
+    event_id VARCHAR(64) NOT NULL,
+    reference VARCHAR(64) NOT NULL,
+    event_type VARCHAR(32) NOT NULL,
+    body TEXT NOT NULL,
+    occurred_on DATE NOT NULL,
+    attempts INTEGER NOT NULL,
+    delivered_at TIMESTAMP WITH TIME ZONE,
+    PRIMARY KEY (sequence),
+    UNIQUE (event_id)
+);
+
+CREATE INDEX ix_sandbox_events_delivered_at ON sandbox_events (delivered_at);
+
+ALTER TABLE payments DROP CONSTRAINT ck_payments_status;
+
+ALTER TABLE payments ADD COLUMN transfer_ref_id BIGINT;
+
+ALTER TABLE payments ADD CONSTRAINT fk_payments_transfer_ref_id_processor_transfers FOREIGN KEY(transfer_ref_id) REFERENCES processor_transfers (transfer_ref_id);
+
+CREATE INDEX ix_payments_transfer_ref_id ON payments (transfer_ref_id);
+
+ALTER TABLE payments ADD CONSTRAINT ck_payments_status CHECK (status IN ('settled', 'returned', 'superseded'));
+
+ALTER TABLE ledger_accounts DROP CONSTRAINT ck_ledger_accounts_never_overdrawn;
+
+ALTER TABLE ledger_accounts ADD CONSTRAINT ck_ledger_accounts_never_overdrawn CHECK (account_type NOT IN ('investor_cash', 'investor_commitments', 'investor_pending_cash') OR balance_cents <= 0);
+
+INSERT INTO ledger_accounts (account_type, owner_id, investor_id, balance_cents) SELECT 'investor_pending_cash', investor_id, investor_id, 0 FROM investors WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts a WHERE a.account_type = 'investor_pending_cash' AND a.owner_id = investors.investor_id);
+
+INSERT INTO ledger_accounts (account_type, owner_id, balance_cents) SELECT 'processor_in_transit', 0, 0 WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts WHERE account_type = 'processor_in_transit');
+
+UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
+
 COMMIT;
 

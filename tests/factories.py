@@ -14,7 +14,9 @@ from api.identity import repository as identity_repo
 from api.identity.caller import Caller
 from api.identity.security import hash_password
 from api.integrations.bureau.base import CONSENT_VERSION, Consent
-from api.integrations.processor.sandbox import SandboxProcessor
+from api.integrations.processor import repository as processor_repo
+from api.integrations.processor import settlement
+from api.kit.clock import today
 from api.ledger import repository as ledger_repo
 from api.ledger.accounts import Owner
 from api.lending import service as lending_service
@@ -49,7 +51,15 @@ def _caller(user_id: int, username: str, role: str, investor_id: int | None, ver
     )
 
 
-def investor(session: Session, *, cash_cents: int = 0, processor: SandboxProcessor | None = None) -> Caller:
+def settled_deposit(session: Session, caller: Caller, cents: int) -> None:
+    """A deposit the processor has settled: what its `transfer.settled` webhook does, applied in this session."""
+    done = cash_service.deposit(session, caller, cents)
+    transfer = processor_repo.by_client_reference(session, done.processor_reference)
+    assert transfer is not None
+    settlement.settle(session, settings(), transfer, today())
+
+
+def investor(session: Session, *, cash_cents: int = 0) -> Caller:
     n = next(_serial)
     user = identity_repo.add_user(
         session, f"f_investor_{n}", f"f_investor_{n}@example.com", _password_hash(), "investor"
@@ -59,7 +69,7 @@ def investor(session: Session, *, cash_cents: int = 0, processor: SandboxProcess
     ledger_repo.open_accounts(session, Owner.INVESTOR, account.investor_id)
     caller = _caller(user.user_id, user.username, "investor", account.investor_id)
     if cash_cents:
-        cash_service.deposit(session, processor or SandboxProcessor(), caller, cash_cents, f"factory-deposit-{n}")
+        settled_deposit(session, caller, cash_cents)
     return caller
 
 

@@ -1,8 +1,12 @@
-"""Investor cash: deposits and withdrawals through the payment processor."""
+"""Investor cash: deposits and withdrawals through the payment processor's outbox.
+
+A deposit is pending until the processor settles it (two business days in the sandbox): it shows as pending
+cash and cannot be invested or withdrawn. A withdrawal leaves available cash at once, so it can never be spent
+twice; if the bank returns it, it comes back. Neither calls the processor inside the request: the transfer row
+written here is the outbox the worker submits from (api/integrations/processor/outbox.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +14,8 @@ from sqlalchemy.orm import Session
 
 from api.cash import repository as repo
 from api.identity.caller import Caller
-from api.integrations.processor.base import PaymentProcessor
+from api.integrations.processor import outbox
+from api.integrations.processor.base import Direction
 from api.kit.clock import utcnow
 from api.kit.errors import InsufficientFunds, InvalidAmount
 from api.kit.money import format_cents
@@ -27,77 +32,85 @@ class Transfer:
     direction: str
     amount_cents: int
     cash_after_cents: int
+    pending_cash_cents: int
     processor_reference: str
+    status: str
     created_at: datetime
 
 
-def deposit(
-    session: Session, processor: PaymentProcessor, caller: Caller, amount_cents: int, processor_key: str
-) -> Transfer:
+@dataclass(frozen=True, slots=True)
+class CashBalances:
+    available_cents: int
+    pending_cents: int
+    committed_cents: int
+
+
+def deposit(session: Session, caller: Caller, amount_cents: int) -> Transfer:
     if amount_cents > MAX_DEPOSIT_CENTS:
         raise InvalidAmount(f"a single deposit may not exceed {format_cents(MAX_DEPOSIT_CENTS)}")
     investor_id = caller.investor()
-    reference = processor.collect(
-        user_id=caller.user_id, amount_cents=amount_cents, purpose="deposit", idempotency_key=processor_key
-    )
-    return _record(session, caller, investor_id, "deposit", amount_cents, reference, postings.deposit)
+    return _record(session, caller, investor_id, "deposit", "collect", amount_cents)
 
 
-def withdraw(
-    session: Session, processor: PaymentProcessor, caller: Caller, amount_cents: int, processor_key: str
-) -> Transfer:
-    """Send available cash back to the investor's bank; never more than they have."""
+def withdraw(session: Session, caller: Caller, amount_cents: int) -> Transfer:
+    """Send available cash back to the investor's bank; never more than they have (pending cash excluded)."""
     investor_id = caller.investor()
-    account = Account.investor_cash(investor_id)
-    # Locked until commit: the processor pays out only what this transaction can then post.
-    cash = ledger_repo.lock_natural_balances(session, [account])[account]
-    if amount_cents > cash:
+    try:
+        return _record(session, caller, investor_id, "withdrawal", "payout", amount_cents)
+    except ledger_repo.Overdrawn:
         raise InsufficientFunds(
-            f"available cash is {format_cents(cash)}; you asked to withdraw {format_cents(amount_cents)}"
-        )
-    reference = processor.payout(
-        user_id=caller.user_id, amount_cents=amount_cents, purpose="withdrawal", idempotency_key=processor_key
-    )
-    return _record(session, caller, investor_id, "withdrawal", amount_cents, reference, postings.withdrawal)
+            f"available cash is {format_cents(balances(session, investor_id).available_cents)}; "
+            f"you asked to withdraw {format_cents(amount_cents)}"
+        ) from None
 
 
-def _cash(session: Session, investor_id: int) -> int:
-    account = Account.investor_cash(investor_id)
-    return ledger_repo.natural_balances(session, [account])[account]
+def balances(session: Session, investor_id: int) -> CashBalances:
+    accounts = [
+        Account.investor_cash(investor_id),
+        Account.investor_pending_cash(investor_id),
+        Account.investor_commitments(investor_id),
+    ]
+    found = ledger_repo.natural_balances(session, accounts)
+    return CashBalances(*(found[a] for a in accounts))
 
 
 def _record(
-    session: Session,
-    caller: Caller,
-    investor_id: int,
-    direction: str,
-    amount_cents: int,
-    reference: str,
-    make_postings: Callable[[int, int], list[postings.Posting]],
+    session: Session, caller: Caller, investor_id: int, kind: str, direction: Direction, amount_cents: int
 ) -> Transfer:
     now = utcnow()
+    # The cash account's row lock, taken by the posting, serialises every change to this investor's cash; a
+    # withdrawal racing an investment is refused by the posting itself if the cash is gone.
+    reference = outbox.new_reference()
     transfer_id = repo.add_transfer(
+        session, user_id=caller.user_id, direction=kind, amount_cents=amount_cents, reference=reference, created_at=now
+    )
+    queued = outbox.enqueue(
         session,
-        user_id=caller.user_id,
+        client_reference=reference,
+        kind=kind,
         direction=direction,
+        user_id=caller.user_id,
         amount_cents=amount_cents,
-        reference=reference,
+        investor_id=investor_id,
+        cash_transfer_id=transfer_id,
+    )
+    make = postings.deposit if kind == "deposit" else postings.withdrawal
+    ledger_repo.post(
+        session,
+        kind,
+        make(investor_id, amount_cents),
+        f"{kind} {transfer_id} asked for",
+        transfer_id=transfer_id,
         created_at=now,
     )
-    try:
-        # The cash account's row lock, taken here, serialises every change to this investor's cash; a
-        # withdrawal racing an investment is refused by the posting itself if the cash is gone.
-        ledger_repo.post(
-            session,
-            direction,
-            make_postings(investor_id, amount_cents),
-            f"{direction} {transfer_id}",
-            transfer_id=transfer_id,
-            created_at=now,
-        )
-    except ledger_repo.Overdrawn:
-        raise InsufficientFunds(
-            f"available cash is {format_cents(_cash(session, investor_id))}; "
-            f"you asked to withdraw {format_cents(amount_cents)}"
-        ) from None
-    return Transfer(transfer_id, direction, amount_cents, _cash(session, investor_id), reference, now)
+    cash = balances(session, investor_id)
+    return Transfer(
+        transfer_id,
+        kind,
+        amount_cents,
+        cash.available_cents,
+        cash.pending_cents,
+        queued.client_reference,
+        "pending",
+        now,
+    )

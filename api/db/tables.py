@@ -16,6 +16,8 @@ from api.identity.tables import (
     User,
     UserProfile,
 )
+from api.integrations.processor.sandbox_tables import SandboxEvent, SandboxTransfer
+from api.integrations.processor.tables import ProcessorEvent, ProcessorTransfer
 from api.ledger.tables import LedgerAccount, LedgerEntry, LedgerTransaction
 from api.lending.tables import (
     Allocation,
@@ -72,7 +74,11 @@ __all__ = [
     "PaymentDistribution",
     "PortfolioPlan",
     "PortfolioPlanNote",
+    "ProcessorEvent",
+    "ProcessorTransfer",
     "RefreshToken",
+    "SandboxEvent",
+    "SandboxTransfer",
     "ScheduledJob",
     "ServicingRun",
     "User",

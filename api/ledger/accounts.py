@@ -18,6 +18,9 @@ normal side:
 | platform_servicing_income  | platform | credit      | servicing and collection fees earned, cumulative     |
 | loan_borrower_credit       | loan     | credit      | paid beyond what was owed, held for the borrower     |
 | investor_fee_income        | investor | credit      | late fees the investor has received, cumulative      |
+| processor_in_transit       | platform | debit       | sent to the processor, not yet settled (net: money   |
+|                            |          |             | on its way in less money on its way out)             |
+| investor_pending_cash      | investor | credit      | the investor's cash not yet settled: never spendable |
 
 Every owner's accounts are created with the owner (investor, loan) or by the migration (platform), so
 posting never has to create one. Accounts are locked, and their balances changed, in `lock_order`, the
@@ -54,6 +57,8 @@ class AccountKind(StrEnum):
     PLATFORM_SERVICING_INCOME = "platform_servicing_income"
     LOAN_BORROWER_CREDIT = "loan_borrower_credit"
     INVESTOR_FEE_INCOME = "investor_fee_income"
+    PROCESSOR_IN_TRANSIT = "processor_in_transit"
+    INVESTOR_PENDING_CASH = "investor_pending_cash"
 
     @property
     def normal_side(self) -> Side:
@@ -77,9 +82,16 @@ _NORMAL_SIDE: dict[AccountKind, Side] = {
     AccountKind.PLATFORM_SERVICING_INCOME: Side.CREDIT,
     AccountKind.LOAN_BORROWER_CREDIT: Side.CREDIT,
     AccountKind.INVESTOR_FEE_INCOME: Side.CREDIT,
+    AccountKind.PROCESSOR_IN_TRANSIT: Side.DEBIT,
+    AccountKind.INVESTOR_PENDING_CASH: Side.CREDIT,
 }
 _PLATFORM_KINDS = frozenset(
-    {AccountKind.PROCESSOR_CASH, AccountKind.PLATFORM_FEE_INCOME, AccountKind.PLATFORM_SERVICING_INCOME}
+    {
+        AccountKind.PROCESSOR_CASH,
+        AccountKind.PROCESSOR_IN_TRANSIT,
+        AccountKind.PLATFORM_FEE_INCOME,
+        AccountKind.PLATFORM_SERVICING_INCOME,
+    }
 )
 _OWNER: dict[AccountKind, Owner] = {
     kind: Owner.PLATFORM
@@ -89,7 +101,9 @@ _OWNER: dict[AccountKind, Owner] = {
 }
 
 #: Kinds whose natural balance may never go below zero; the database refuses it too (a CHECK).
-NEVER_NEGATIVE: frozenset[AccountKind] = frozenset({AccountKind.INVESTOR_CASH, AccountKind.INVESTOR_COMMITMENTS})
+NEVER_NEGATIVE: frozenset[AccountKind] = frozenset(
+    {AccountKind.INVESTOR_CASH, AccountKind.INVESTOR_COMMITMENTS, AccountKind.INVESTOR_PENDING_CASH}
+)
 
 PLATFORM_OWNER_ID = 0
 
@@ -151,10 +165,15 @@ class Account:
     def loan_borrower_credit(loan_id: int) -> Account:
         return Account(AccountKind.LOAN_BORROWER_CREDIT, loan_id)
 
+    @staticmethod
+    def investor_pending_cash(investor_id: int) -> Account:
+        return Account(AccountKind.INVESTOR_PENDING_CASH, investor_id)
+
 
 PROCESSOR_CASH = Account(AccountKind.PROCESSOR_CASH)
 PLATFORM_FEE_INCOME = Account(AccountKind.PLATFORM_FEE_INCOME)
 PLATFORM_SERVICING_INCOME = Account(AccountKind.PLATFORM_SERVICING_INCOME)
+PROCESSOR_IN_TRANSIT = Account(AccountKind.PROCESSOR_IN_TRANSIT)
 
 
 def lock_order(account: Account) -> tuple[str, int]:

@@ -30,7 +30,8 @@ class LedgerAccount(Base):
         UniqueConstraint("account_type", "owner_id", name="uq_ledger_accounts_type_owner"),
         # Credit-normal cash and commitments are never overdrawn, whatever the code above does.
         CheckConstraint(
-            "account_type NOT IN ('investor_cash', 'investor_commitments') OR balance_cents <= 0",
+            "account_type NOT IN ('investor_cash', 'investor_commitments', 'investor_pending_cash') "
+            "OR balance_cents <= 0",
             name="ck_ledger_accounts_never_overdrawn",
         ),
         Index("ix_ledger_accounts_account_type", "account_type"),

@@ -20,7 +20,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.identity.caller import Caller
-from api.integrations.processor.base import PaymentProcessor
 from api.kit.clock import utcnow
 from api.kit.db import Database, after_commit
 from api.kit.errors import NotFound
@@ -140,7 +139,6 @@ class RunResult:
 
 def run(
     database: Database,
-    processor: PaymentProcessor,
     settings: Settings,
     *,
     trigger: str,
@@ -149,14 +147,13 @@ def run(
 ) -> RunResult:
     """One auto-invest run over every listing not yet allocated, in its own transaction."""
     with database.transaction() as session:
-        result = run_in(session, database, processor, settings, trigger=trigger, actor_user_id=actor_user_id, seed=seed)
+        result = run_in(session, database, settings, trigger=trigger, actor_user_id=actor_user_id, seed=seed)
     return result
 
 
 def run_in(
     session: Session,
     database: Database,
-    processor: PaymentProcessor,
     settings: Settings,
     *,
     trigger: str,
@@ -218,7 +215,7 @@ def run_in(
         )
 
         def issue_now(loan: int = loan_id) -> None:
-            issue_funded_loan(database, processor, loan)
+            issue_funded_loan(database, loan)
 
         after_commit(session, issue_now)
     record.listings, record.rules, record.notes, record.amount_cents, record.rounds = (

@@ -357,9 +357,7 @@ def invest(
     completes the loan funds it; it is then issued to the borrower, its schedule created and everyone notified."""
 
     def action(_processor_key: str) -> InvestmentPublic:
-        done = investing.invest(
-            session, platform.database, platform.processor, platform.settings, caller, loan_id, payload.amount
-        )
+        done = investing.invest(session, platform.database, platform.settings, caller, loan_id, payload.amount)
         return InvestmentPublic(
             investment_id=done.investment_id,
             loan_id=done.loan_id,
@@ -410,5 +408,5 @@ def expire_listings(
     """End every listing whose time is up now (the worker does this on its schedule): funded to at least the
     threshold with partial funding accepted, it is issued at the funded amount; otherwise it expires and every
     commitment is released."""
-    report = listings_service.expire_due(platform.database, platform.processor, platform.settings)
+    report = listings_service.expire_due(platform.database, platform.settings)
     return ExpiredListings(expired_loan_ids=report.expired, funded_partially_loan_ids=report.funded_partially)

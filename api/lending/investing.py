@@ -16,7 +16,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from api.identity.caller import Caller
-from api.integrations.processor.base import PaymentProcessor
 from api.kit.clock import utcnow
 from api.kit.db import Database, after_commit
 from api.kit.errors import InsufficientFunds, InvalidAmount, NotFound, PeerlendError
@@ -57,7 +56,6 @@ class Committed:
 def invest(
     session: Session,
     database: Database,
-    processor: PaymentProcessor,
     settings: Settings,
     caller: Caller,
     loan_id: int,
@@ -76,7 +74,7 @@ def invest(
         )
     except ledger_repo.Overdrawn:
         raise _no_cash(session, investor_id, amount_cents) from None
-    status = complete_if_full(session, database, processor, loan_id, done, Actor.of(caller))
+    status = complete_if_full(session, database, loan_id, done, Actor.of(caller))
     return Invested(
         investment_id=done.investment_id,
         loan_id=loan_id,
@@ -112,16 +110,14 @@ def commit(
     return Committed(note[0], note[1], int(funded.funded_amount_cents), int(funded.amount_cents), str(funded.status))
 
 
-def complete_if_full(
-    session: Session, database: Database, processor: PaymentProcessor, loan_id: int, done: Committed, actor: Actor
-) -> str:
+def complete_if_full(session: Session, database: Database, loan_id: int, done: Committed, actor: Actor) -> str:
     """The commitment that fills the loan funds it (the machine says how) and schedules its issuance."""
     if done.funded_cents != done.amount_cents:
         return done.status
     status = events.transition_row(session, loan_id, done.status, LoanEvent.FUND, actor, funded_at=utcnow())
 
     def issue_now() -> None:
-        issue_funded_loan(database, processor, loan_id)
+        issue_funded_loan(database, loan_id)
 
     after_commit(session, issue_now)
     return status.value

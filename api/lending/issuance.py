@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.cash import repository as cash_repo
 from api.identity import repository as identity_repo
-from api.integrations.processor.base import PaymentProcessor
+from api.integrations.processor import outbox
 from api.kit.clock import today, utcnow
 from api.kit.db import Database
 from api.kit.money import format_cents, format_rate
@@ -33,12 +33,12 @@ from api.payments.tables import Installment
 ISSUER = Actor.system("issuance")
 
 
-def issue_funded_loan(database: Database, processor: PaymentProcessor, loan_id: int) -> bool:
+def issue_funded_loan(database: Database, loan_id: int) -> bool:
     with database.transaction() as session:
-        return issue(session, processor, loan_id)
+        return issue(session, loan_id)
 
 
-def issue(session: Session, processor: PaymentProcessor, loan_id: int, actor: Actor = ISSUER) -> bool:
+def issue(session: Session, loan_id: int, actor: Actor = ISSUER) -> bool:
     """Issue the loan if it is funded and not yet issued; False if there was nothing to do."""
     loan = repo.get_loan(session, loan_id, lock=True)
     if loan is None or not lifecycle.can(loan.status, LoanEvent.ISSUE):
@@ -47,13 +47,9 @@ def issue(session: Session, processor: PaymentProcessor, loan_id: int, actor: Ac
     notes = repo.notes_of_loan(session, loan.loan_id)
     fee = loan.origination_fee_cents
     paid_out = loan.amount_cents - fee
-    # One disbursement per loan, ever: the key is the loan itself.
-    reference = processor.payout(
-        user_id=loan.borrower_id,
-        amount_cents=paid_out,
-        purpose="disbursement",
-        idempotency_key=f"loan{loan.loan_id}:disbursement",
-    )
+    # One disbursement per loan, ever: issuing happens once (the state machine), and the outbox row written
+    # here, with the ledger's entry, is what the worker submits to the processor.
+    reference = outbox.new_reference()
     transfer_id = cash_repo.add_transfer(
         session,
         user_id=loan.borrower_id,
@@ -61,6 +57,16 @@ def issue(session: Session, processor: PaymentProcessor, loan_id: int, actor: Ac
         amount_cents=paid_out,
         reference=reference,
         created_at=now,
+    )
+    outbox.enqueue(
+        session,
+        client_reference=reference,
+        kind="disbursement",
+        direction="payout",
+        user_id=loan.borrower_id,
+        amount_cents=paid_out,
+        loan_id=loan.loan_id,
+        cash_transfer_id=transfer_id,
     )
     ledger_repo.post(
         session,
@@ -101,11 +107,11 @@ def issue(session: Session, processor: PaymentProcessor, loan_id: int, actor: Ac
     return True
 
 
-def issue_all_funded(database: Database, processor: PaymentProcessor) -> list[int]:
+def issue_all_funded(database: Database) -> list[int]:
     """The sweeper: issue every loan left funded (a crash between funding and issuance)."""
     with database.transaction(write=False) as session:
         waiting = repo.funded_not_issued(session)
-    return [loan_id for loan_id in waiting if issue_funded_loan(database, processor, loan_id)]
+    return [loan_id for loan_id in waiting if issue_funded_loan(database, loan_id)]
 
 
 def _announce_funded(

@@ -9,6 +9,7 @@
     grace|late_* --cure--> current or an earlier bucket          (a payment brought it (partly) up to date)
     current|grace|late_* --charge_off--> charged_off            (120 days past due, or written off earlier)
     current|grace|late_* --repay--> repaid                      (paid in full)
+    repaid --reopen--> current|grace|late_*                     (the processor returned the payment that closed it)
 
 "Issued" is the event between `funded` and `current` (disbursed, scheduled, everyone told), not a status:
 a funded loan is always on its way to being issued, by the request that funded it or by the sweeper.
@@ -53,6 +54,7 @@ class LoanEvent(StrEnum):
     CURE = "cure"
     CHARGE_OFF = "charge_off"
     REPAY = "repay"
+    REOPEN = "reopen"
 
 
 S = LoanStatus
@@ -85,11 +87,13 @@ TRANSITIONS: Final[dict[tuple[LoanStatus, LoanEvent], frozenset[LoanStatus]]] = 
     (S.LISTED, E.CANCEL): frozenset({S.CANCELLED}),
     (S.FUNDED, E.ISSUE): frozenset({S.CURRENT}),
     **_servicing_moves(),
+    (S.REPAID, E.REOPEN): frozenset(SERVICING_ORDER),
 }
 
 INITIAL: Final = S.REQUESTED
+#: Where a loan ends: nothing follows but a processor's return reopening a repaid loan (days later, at most).
 TERMINAL: Final[frozenset[LoanStatus]] = frozenset(
-    s for s in LoanStatus if not any(origin is s for origin, _ in TRANSITIONS)
+    s for s in LoanStatus if not any(origin is s and event is not E.REOPEN for origin, event in TRANSITIONS)
 )
 
 #: Statuses in which investors may buy (and cancel) notes: where the machine can still fund the loan.

@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from api.identity import repository as identity_repo
 from api.identity.caller import Caller
-from api.integrations.processor.base import PaymentProcessor
 from api.kit.clock import utcnow
 from api.kit.db import Database
 from api.kit.errors import NotFound
@@ -56,9 +55,7 @@ def cancel(session: Session, caller: Caller, loan_id: int) -> Loan:
     return loan
 
 
-def expire_due(
-    database: Database, processor: PaymentProcessor, settings: Settings, *, limit: int = 500
-) -> ExpiryReport:
+def expire_due(database: Database, settings: Settings, *, limit: int = 500) -> ExpiryReport:
     """End every listing whose time is up, each in its own transaction; issue the partially funded ones."""
     report = ExpiryReport()
     now = utcnow()
@@ -78,7 +75,7 @@ def expire_due(
                 _close(session, loan, LoanEvent.EXPIRE, EXPIRY)
                 report.expired.append(loan_id)
     for loan_id in report.funded_partially:
-        if issue_funded_loan(database, processor, loan_id):
+        if issue_funded_loan(database, loan_id):
             report.issued.append(loan_id)
     return report
 

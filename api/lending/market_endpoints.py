@@ -190,9 +190,7 @@ def place_plan(
     """Buy every note of the plan in one request, or none. Needs an Idempotency-Key: it moves cash."""
 
     def action(_processor_key: str) -> PortfolioPlanPublic:
-        record, notes = portfolio_plans.place(
-            session, platform.database, platform.processor, platform.settings, caller, plan_id
-        )
+        record, notes = portfolio_plans.place(session, platform.database, platform.settings, caller, plan_id)
         return _plan_public(portfolio_plans.view(record, notes, platform.settings))
 
     return idempotent(request, session, caller.user_id, idempotency_key, PortfolioPlanPlace(), action)
@@ -251,7 +249,7 @@ def run_allocation(
 ) -> AllocationRunPublic:
     """Run auto-invest now over every listing not yet allocated (the worker runs it on its schedule)."""
     result = auto_invest.run_in(
-        session, platform.database, platform.processor, platform.settings, trigger="admin", actor_user_id=caller.user_id
+        session, platform.database, platform.settings, trigger="admin", actor_user_id=caller.user_id
     )
     session.flush()
     return _run_public(auto_invest.explain(session, result.run_id, loan_id=None, limit=500))

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from api.identity.caller import Caller
 from api.identity.profiles import profile_of
-from api.integrations.processor.base import PaymentProcessor
 from api.kit.clock import utcnow
 from api.kit.db import Database
 from api.kit.errors import NotFound, PeerlendError
@@ -121,7 +120,7 @@ def get(
 
 
 def place(
-    session: Session, database: Database, processor: PaymentProcessor, settings: Settings, caller: Caller, plan_id: int
+    session: Session, database: Database, settings: Settings, caller: Caller, plan_id: int
 ) -> tuple[PortfolioPlan, list[PortfolioPlanNote]]:
     investor_id = caller.investor()
     record, notes = get(session, caller, plan_id, lock=True)
@@ -159,7 +158,7 @@ def place(
     actor = Actor.of(caller)
     for note, done in committed:
         note.investment_id = done.investment_id
-        investing.complete_if_full(session, database, processor, note.loan_id, done, actor)
+        investing.complete_if_full(session, database, note.loan_id, done, actor)
     record.status = "placed"
     record.placed_at = now
     session.flush()

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from api.authz import Permission
-from api.deps import IdempotencyKey, ProcessorDep, ReadSessionDep, SessionDep, SettingsDep, require
+from api.deps import IdempotencyKey, ReadSessionDep, SessionDep, SettingsDep, require
 from api.idempotency.http import idempotent
 from api.identity.caller import Caller
 from api.kit.routing import TransactionalRoute
@@ -22,6 +22,8 @@ from api.payments.schemas import (
     PaymentCreate,
     PaymentPublic,
     PayoffQuote,
+    RefundCreate,
+    RefundPublic,
     ServicingPublic,
 )
 from api.payments.tables import Payment
@@ -32,7 +34,10 @@ Payer = Annotated[Caller, Depends(require(Permission.PAYMENT_MAKE))]
 PaymentsReader = Annotated[Caller, Depends(require(Permission.LOAN_PAYMENTS))]
 
 
-def _public(p: Payment, loan_status: str) -> PaymentPublic:
+def _public(p: Payment, loan_status: str, money: str | None = None) -> PaymentPublic:
+    """`status` as the borrower reads it: pending while the debit has not settled, settled, returned, or
+    superseded (re-applied as a new payment after an earlier one was returned)."""
+    status = p.status if p.status != "settled" or money in (None, "settled") else "pending"
     return PaymentPublic(
         payment_id=p.payment_id,
         loan_id=p.loan_id,
@@ -44,7 +49,8 @@ def _public(p: Payment, loan_status: str) -> PaymentPublic:
         recovery=p.recovery_cents,
         excess=p.excess_cents,
         servicing_fee=p.servicing_fee_cents,
-        status=p.status,
+        status=status,
+        return_code=p.return_code,
         date=p.date,
         loan_status=loan_status,
         processor_reference=p.processor_reference,
@@ -65,20 +71,19 @@ def make_payment(
     request: Request,
     caller: Payer,
     session: SessionDep,
-    processor: ProcessorDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """A borrower pays any amount. The waterfall: late fees, then interest accrued to today, then principal
-    due, then prepayment of principal (which shortens the term); beyond everything owed is held for the
+    """A borrower pays any amount, debited from their bank through the payment processor (`status` is
+    `pending` until it settles, two business days later; a return, such as R01 insufficient funds, reverses
+    it and the loan is serviced as if it never came). The waterfall: late fees, then interest accrued to today,
+    then principal due, then prepayment of principal (which shortens the term); beyond everything owed is held for the
     borrower. It is distributed to the note holders pro rata to outstanding principal, exact to the cent, less
     the platform's servicing fee."""
 
-    def action(processor_key: str) -> PaymentPublic:
-        result = service.make_payment(
-            session, processor, caller, payload.loan_id, payload.amount, processor_key, settings
-        )
-        body = _public(result.payment, result.loan.status)
+    def action(_key: str) -> PaymentPublic:
+        result = service.make_payment(session, caller, payload.loan_id, payload.amount, settings)
+        body = _public(result.payment, result.loan.status, "pending")
         body.outstanding_principal = result.outstanding_principal_cents
         body.payoff = result.payoff_cents
         body.distributions = [
@@ -102,7 +107,8 @@ def make_payment(
 def list_payments(loan_id: LoanIdPath, caller: PaymentsReader, session: ReadSessionDep) -> list[PaymentPublic]:
     """The borrower's payments on their loan."""
     loan = loans_service.visible_loan(session, caller, loan_id)
-    return [_public(p, loan.status) for p in service.payments_of(session, loan_id)]
+    money = service.debit_states(session, loan_id)
+    return [_public(p, loan.status, money.get(p.transfer_ref_id or 0)) for p in service.payments_of(session, loan_id)]
 
 
 @router.get(
@@ -156,9 +162,9 @@ def servicing_view(
         next_due_date=r.next_due_date,
         next_due=r.next_due_cents,
         payoff=r.payoff_cents,
-        held_for_borrower=r.state.excess_cents,
+        held_for_borrower=view.held_cents,
         installments_paid=r.installments_paid,
-        payments=[_public(p, view.loan.status) for p in view.payments],
+        payments=[_public(p, view.loan.status, view.debits.get(p.transfer_ref_id or 0)) for p in view.payments],
         late_fees=[
             LateFeePublic(
                 installment=f.installment_number, assessed_on=f.assessed_on, amount=f.amount_cents, reason=f.reason
@@ -166,3 +172,34 @@ def servicing_view(
             for f in view.fees
         ],
     )
+
+
+@router.post(
+    "/loans/{loan_id}/refunds",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RefundPublic,
+    responses={404: {"description": "Unknown loan, or not the caller's loan"}, 409: {"description": "No credit"}},
+)
+def refund(
+    loan_id: LoanIdPath,
+    payload: RefundCreate,
+    request: Request,
+    caller: Payer,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Send money held for the borrower (paid beyond what the loan owed) back to their bank through the
+    processor; without `amount`, all of it."""
+
+    def action(_key: str) -> RefundPublic:
+        done = service.refund(session, caller, loan_id, payload.amount, settings)
+        return RefundPublic(
+            loan_id=done.loan_id,
+            amount=done.amount_cents,
+            held_for_borrower=done.held_after_cents,
+            processor_reference=done.reference,
+            status="pending",
+        )
+
+    return idempotent(request, session, caller.user_id, idempotency_key, payload, action)

@@ -44,7 +44,36 @@ def received_by_note(session: Session, investment_ids: list[int]) -> dict[int, t
             func.coalesce(func.sum(PaymentDistribution.principal_cents), 0),
             func.coalesce(func.sum(PaymentDistribution.interest_cents), 0),
         )
-        .where(PaymentDistribution.investment_id.in_(investment_ids))
+        .join(Payment, Payment.payment_id == PaymentDistribution.payment_id)
+        .where(PaymentDistribution.investment_id.in_(investment_ids), Payment.status == "settled")
         .group_by(PaymentDistribution.investment_id)
     ).all()
     return {investment_id: (int(p), int(i)) for investment_id, p, i in rows}
+
+
+def live_payment_of_transfer(session: Session, transfer_ref_id: int) -> Payment | None:
+    """The payment a processor debit paid: the one applied to the loan (a re-allocation supersedes a payment's
+    row with a new one for the same transfer)."""
+    return session.scalar(
+        select(Payment).where(Payment.transfer_ref_id == transfer_ref_id, Payment.status == "settled")
+    )
+
+
+def net_by_investor(session: Session, payment_id: int) -> list[tuple[int, int]]:
+    """What a payment credited each note holder, net of the servicing fee, by investor."""
+    rows = session.execute(
+        select(
+            PaymentDistribution.investor_id,
+            func.sum(
+                PaymentDistribution.principal_cents
+                + PaymentDistribution.interest_cents
+                + PaymentDistribution.fees_cents
+                + PaymentDistribution.recovery_cents
+                - PaymentDistribution.servicing_fee_cents
+            ),
+        )
+        .where(PaymentDistribution.payment_id == payment_id)
+        .group_by(PaymentDistribution.investor_id)
+        .order_by(PaymentDistribution.investor_id)
+    ).all()
+    return [(int(i), int(n)) for i, n in rows if n]

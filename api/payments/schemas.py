@@ -15,6 +15,18 @@ class PaymentCreate(RequestModel):
     amount: MoneyIn
 
 
+class RefundCreate(RequestModel):
+    amount: MoneyIn | None = Field(default=None, description="Default: everything held for the borrower")
+
+
+class RefundPublic(BaseModel):
+    loan_id: int
+    amount: Cents
+    held_for_borrower: Cents = Field(description="Still held after this refund")
+    processor_reference: str
+    status: str
+
+
 class DistributionPublic(BaseModel):
     investment_id: int
     investor_id: int
@@ -36,7 +48,12 @@ class PaymentPublic(BaseModel):
     recovery: Cents = Field(default=0, description="Received after charge-off")
     excess: Cents = Field(default=0, description="Beyond everything owed: held for the borrower, refundable")
     servicing_fee: Cents = Field(default=0, description="The platform's fee from the note holders' share")
-    status: str = "settled"
+    status: str = Field(
+        default="settled",
+        description="pending (applied to the loan; the debit has not settled yet), settled, returned, or "
+        "superseded (re-applied as a new payment after an earlier one was returned)",
+    )
+    return_code: str | None = Field(default=None, description="The ACH return code of a returned payment")
     date: date
     loan_status: LoanStatus
     outstanding_principal: Cents | None = Field(default=None, description="After this payment (on creation)")

@@ -48,8 +48,11 @@ class Payment(Base):
     recovery_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     excess_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
     servicing_fee_cents: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, server_default="0")
-    # settled (counts in the servicing replay) | returned (reversed; left out of the replay).
+    # settled: applied to the loan, counts in the servicing replay (whether its money has cleared is its
+    # processor transfer's status) | returned (reversed; left out of the replay) | superseded (an earlier
+    # payment was returned, so this one was reversed and applied again as a new row for the same transfer).
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="settled", server_default="settled")
+    transfer_ref_id: Mapped[int | None] = mapped_column(ForeignKey("processor_transfers.transfer_ref_id"), index=True)
     return_code: Mapped[str | None] = mapped_column(String(8))
     processor_reference: Mapped[str] = mapped_column(String(64), nullable=False)
     date: Mapped[date] = mapped_column(Date, nullable=False)
@@ -62,7 +65,7 @@ class Payment(Base):
             name="ck_payments_parts_sum",
         ),
         CheckConstraint("prepayment_cents >= 0 AND prepayment_cents <= principal_cents", name="ck_payments_prepayment"),
-        CheckConstraint("status IN ('settled', 'returned')", name="ck_payments_status"),
+        CheckConstraint("status IN ('settled', 'returned', 'superseded')", name="ck_payments_status"),
     )
 
 

@@ -76,7 +76,7 @@ class Portfolio:
 
     @property
     def portfolio_value_cents(self) -> int:
-        return self.cash_cents + self.committed_cents + self.outstanding_principal_cents
+        return self.cash_cents + self.pending_cents + self.committed_cents + self.outstanding_principal_cents
 
 
 def note_months(
@@ -137,14 +137,15 @@ def _note(inv: Investment, loan: Loan, flows: list[Flow], charge_off: tuple[date
 
 def portfolio_of(session: Session, caller: Caller) -> Portfolio:
     i = caller.investor()
-    cash, committed, notes_account, interest, fees = (
+    cash, pending, committed, notes_account, interest, fees = (
         Account.investor_cash(i),
+        Account.investor_pending_cash(i),
         Account.investor_commitments(i),
         Account.investor_notes(i),
         Account.investor_interest_income(i),
         Account.investor_fee_income(i),
     )
-    found = ledger_repo.natural_balances(session, [cash, committed, notes_account, interest, fees])
+    found = ledger_repo.natural_balances(session, [cash, pending, committed, notes_account, interest, fees])
     rows = loans_repo.notes_of_investor(session, i)
     by_note: dict[int, list[Flow]] = {}
     for investment_id, on, p, n, f, r, s in repo.note_flows(session, i):
@@ -161,6 +162,7 @@ def portfolio_of(session: Session, caller: Caller) -> Portfolio:
         investor_id=i,
         username=caller.username,
         cash_cents=found[cash],
+        pending_cents=found[pending],
         committed_cents=found[committed],
         outstanding_principal_cents=found[notes_account],
         interest_received_cents=found[interest],

@@ -7,7 +7,11 @@
   collection fee.
 - `charge_off`: each note's outstanding principal is written off: the loan's principal and the notes fall
   together, so the loan's principal stays the sum over its notes.
-- `refund`: money held for the borrower goes back out through the processor.
+- `refund`: money held for the borrower goes back out through the processor (in transit until it settles).
+
+A payment made through the processor is distributed at once (`pending=True`): the note holders' share waits in
+their pending cash, never spendable, until the processor settles the payment (api/ledger/postings.py
+`collection_settled`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from api.ledger.accounts import PLATFORM_SERVICING_INCOME, PROCESSOR_CASH, Account
+from api.ledger.accounts import PLATFORM_SERVICING_INCOME, PROCESSOR_IN_TRANSIT, Account
 from api.ledger.postings import Posting, check_balanced
 
 
@@ -37,7 +41,9 @@ class NoteShare:
         return self.gross_cents - self.servicing_fee_cents
 
 
-def payment_distribution(loan_id: int, shares: Sequence[NoteShare], excess_cents: int) -> list[Posting]:
+def payment_distribution(
+    loan_id: int, shares: Sequence[NoteShare], excess_cents: int, *, pending: bool = False
+) -> list[Posting]:
     principal = sum(s.principal_cents for s in shares)
     interest = sum(s.interest_cents for s in shares)
     fees = sum(s.fees_cents for s in shares)
@@ -52,7 +58,8 @@ def payment_distribution(loan_id: int, shares: Sequence[NoteShare], excess_cents
         Posting(Account.loan_borrower_credit(loan_id), -excess_cents),
     ]
     for s in shares:
-        postings.append(Posting(Account.investor_cash(s.investor_id), -s.net_cents))
+        cash = Account.investor_pending_cash(s.investor_id) if pending else Account.investor_cash(s.investor_id)
+        postings.append(Posting(cash, -s.net_cents))
         postings.append(Posting(Account.investor_notes(s.investor_id), s.principal_cents))
         postings.append(Posting(Account.investor_interest_income(s.investor_id), -s.interest_cents))
         postings.append(Posting(Account.investor_fee_income(s.investor_id), -s.fees_cents))
@@ -69,5 +76,5 @@ def charge_off(loan_id: int, notes: Sequence[tuple[int, int]]) -> list[Posting]:
 
 def refund(loan_id: int, amount_cents: int) -> list[Posting]:
     return check_balanced(
-        [Posting(Account.loan_borrower_credit(loan_id), amount_cents), Posting(PROCESSOR_CASH, -amount_cents)]
+        [Posting(Account.loan_borrower_credit(loan_id), amount_cents), Posting(PROCESSOR_IN_TRANSIT, -amount_cents)]
     )

@@ -149,10 +149,21 @@ _LOAN_VS_SERVICING = text(
     "WHERE a.balance_cents <> CASE WHEN s.status = 'charged_off' THEN 0 ELSE s.principal_cents END"
 )
 _PROCESSOR_CASH = text("SELECT balance_cents FROM ledger_accounts WHERE account_type = 'processor_cash'")
-# What our own records say moved through the processor: transfers and settled borrower payments.
+_IN_TRANSIT = text("SELECT balance_cents FROM ledger_accounts WHERE account_type = 'processor_in_transit'")
+# What our own records say moved through the processor and settled: processor transfers, plus the history from
+# before the processor outbox (cash transfers and payments that settled at once, with no transfer row).
 _RECORDED_CASH = text(
-    "SELECT COALESCE((SELECT SUM(CASE WHEN direction = 'deposit' THEN amount_cents ELSE -amount_cents END) "
-    "FROM cash_transfers), 0) + COALESCE((SELECT SUM(amount_cents) FROM payments WHERE status = 'settled'), 0)"
+    "SELECT COALESCE((SELECT SUM(CASE WHEN direction = 'collect' THEN amount_cents ELSE -amount_cents END) "
+    "FROM processor_transfers WHERE status = 'settled'), 0) "
+    "+ COALESCE((SELECT SUM(CASE WHEN c.direction = 'deposit' THEN c.amount_cents ELSE -c.amount_cents END) "
+    "FROM cash_transfers c WHERE NOT EXISTS (SELECT 1 FROM processor_transfers t "
+    "WHERE t.cash_transfer_id = c.transfer_id)), 0) "
+    "+ COALESCE((SELECT SUM(amount_cents) FROM payments WHERE status = 'settled' AND transfer_ref_id IS NULL), 0)"
+)
+# Money asked for and not yet settled or returned: in transit, coming in (collect) less going out (payout).
+_RECORDED_IN_TRANSIT = text(
+    "SELECT COALESCE(SUM(CASE WHEN direction = 'collect' THEN amount_cents ELSE -amount_cents END), 0) "
+    "FROM processor_transfers WHERE status IN ('queued', 'submitted')"
 )
 
 
@@ -185,6 +196,35 @@ def processor_cash(session: Session) -> int:
     return int(value or 0)
 
 
+def processor_in_transit(session: Session) -> int:
+    return int(session.execute(_IN_TRANSIT).scalar_one())
+
+
+def recorded_in_transit(session: Session) -> int:
+    return int(session.execute(_RECORDED_IN_TRANSIT).scalar_one())
+
+
+def our_transfers(session: Session) -> dict[str, tuple[str, str, int, str | None]]:
+    """client_reference -> (status, direction, amount, exception) of every transfer submitted to the processor."""
+    rows: Sequence[Any] = session.execute(
+        text(
+            "SELECT client_reference, status, direction, amount_cents, exception FROM processor_transfers "
+            "WHERE status <> 'queued'"
+        )
+    ).all()
+    return {str(r): (str(s), str(d), int(a), None if e is None else str(e)) for r, s, d, a, e in rows}
+
+
+def recorded_outbox_cash(session: Session) -> int:
+    value: Any = session.execute(
+        text(
+            "SELECT COALESCE(SUM(CASE WHEN direction = 'collect' THEN amount_cents ELSE -amount_cents END), 0) "
+            "FROM processor_transfers WHERE status = 'settled'"
+        )
+    ).scalar()
+    return int(value or 0)
+
+
 def recorded_cash(session: Session) -> int:
     return int(session.execute(_RECORDED_CASH).scalar_one())
 
@@ -198,21 +238,25 @@ def postings_of_payment(session: Session, payment_id: int) -> list[tuple[str, in
             "SELECT a.account_type, a.owner_id, e.amount_cents FROM ledger_entries e "
             "JOIN ledger_accounts a ON a.account_id = e.account_id "
             "JOIN ledger_transactions t ON t.transaction_id = e.transaction_id "
-            "WHERE t.payment_id = :payment AND t.kind IN ('repayment', 'distribution') ORDER BY e.entry_id"
+            "WHERE t.payment_id = :payment AND t.kind IN ('repayment', 'distribution', 'settlement') "
+            "ORDER BY e.entry_id"
         ).bindparams(payment=payment_id),
     )
     return [(str(k), int(o), int(a)) for k, o, a in rows]
 
 
-def later_settled_payments(session: Session, loan_id: int, on: date, payment_id: int) -> int:
-    value: Any = session.execute(
-        select(func.count())
-        .select_from(Payment)
-        .where(
-            Payment.loan_id == loan_id,
-            Payment.status == "settled",
-            Payment.payment_id != payment_id,
-            (Payment.date > on) | ((Payment.date == on) & (Payment.payment_id > payment_id)),
+def later_applied_payments(session: Session, loan_id: int, on: date, payment_id: int) -> list[Payment]:
+    """The loan's applied payments after this one in replay order (date, then id), oldest first, locked."""
+    return list(
+        session.scalars(
+            select(Payment)
+            .where(
+                Payment.loan_id == loan_id,
+                Payment.status == "settled",
+                Payment.payment_id != payment_id,
+                (Payment.date > on) | ((Payment.date == on) & (Payment.payment_id > payment_id)),
+            )
+            .order_by(Payment.date, Payment.payment_id)
+            .with_for_update()
         )
-    ).scalar()
-    return int(value or 0)
+    )

@@ -96,8 +96,11 @@ def take_payment(
     on: date,
     settings: Settings,
     actor: Actor,
+    transfer_ref_id: int | None = None,
 ) -> Taken:
-    """Apply a settled payment made on `on` to a locked, issued loan: waterfall, ledger, distribution, status."""
+    """Apply a payment made on `on` to a locked, issued loan: waterfall, ledger, distribution, status. Its money
+    is in transit at the processor, so the note holders' share waits in their pending cash until the processor
+    settles it (api/integrations/processor/settlement.py)."""
     terms, paid = _replay_inputs(session, loan)
     rules = rules_for(settings)
     result = servicing.service(terms, [*paid, servicing.Payment(NEW_KEY, on, amount_cents)], on, rules)
@@ -115,6 +118,7 @@ def take_payment(
         servicing_fee_cents=0,
         status="settled",
         processor_reference=reference,
+        transfer_ref_id=transfer_ref_id,
         date=on,
         created_at=utcnow(),
     )
@@ -197,7 +201,7 @@ def _distribute(session: Session, loan: Loan, payment: Payment, settings: Settin
         ledger_repo.post(
             session,
             "distribution",
-            postings.payment_distribution(loan.loan_id, shares, payment.excess_cents),
+            postings.payment_distribution(loan.loan_id, shares, payment.excess_cents, pending=True),
             f"payment {payment.payment_id} distributed to {len(rows)} notes, servicing fee "
             f"{format_cents(payment.servicing_fee_cents)}, held {format_cents(payment.excess_cents)}",
             loan_id=loan.loan_id,
@@ -212,6 +216,8 @@ def _distribute(session: Session, loan: Loan, payment: Payment, settings: Settin
 def _event_for(current: str, target: str) -> LoanEvent | None:
     if current == target:
         return None
+    if current == LoanStatus.REPAID:  # the payment that closed it was returned
+        return LoanEvent.REOPEN
     if target == LoanStatus.REPAID:
         return LoanEvent.REPAY
     if target == LoanStatus.CHARGED_OFF:
@@ -261,6 +267,8 @@ def sync(session: Session, loan: Loan, result: servicing.Servicing, actor: Actor
         counts["changes"] += 1
         if state.status == servicing.REPAID:
             loan.closed_at = utcnow()
+        elif event is LoanEvent.REOPEN:
+            loan.closed_at = None
     _installments(session, loan.loan_id, result)
     repo.save_snapshot(
         session,

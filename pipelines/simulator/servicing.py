@@ -180,7 +180,7 @@ class _Loan:
                 at,
             )
         )
-        repayment = ledger_postings.repayment(self.loan.loan_id, alloc.amount_cents)
+        repayment = ledger_postings.repayment(self.loan.loan_id, alloc.amount_cents, settled=True)
         _post(self.rows, "repayment", repayment, at, self.loan.loan_id, pkey)
         distribution: list[Posting] = []
         if shares or alloc.excess_cents:

@@ -105,9 +105,21 @@ def key() -> dict[str, str]:
     return {"Idempotency-Key": uuid.uuid4().hex}
 
 
-def deposit(client: TestClient, auth: dict[str, str], amount: str) -> dict[str, Any]:
+def settle(client: TestClient) -> None:
+    """What two business days at the processor do, at once: every queued transfer is submitted, the sandbox
+    settles every pending one today (a sandbox's "simulate processing"), and its webhooks are delivered."""
+    from api.integrations.processor import jobs
+
+    app = client.app
+    jobs.settle_everything(app.state.database, app.state.processor, app.state.settings)  # type: ignore[attr-defined]
+
+
+def deposit(client: TestClient, auth: dict[str, str], amount: str, *, settled: bool = True) -> dict[str, Any]:
+    """Deposit; with `settled` (most tests' set-up), the processor settles it before this returns."""
     response = client.post("/investors/me/deposits", json={"amount": amount}, headers=auth | key())
     assert response.status_code == 201, response.text
+    if settled:
+        settle(client)
     return response.json()
 
 

@@ -23,7 +23,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.integrations.email.mailer import build_mailer
-from api.integrations.processor.sandbox import SandboxProcessor
 from api.integrations.webhooks.client import HttpWebhookSender
 from api.integrations.webhooks.security import verify
 from api.kit.clock import frozen_at
@@ -111,14 +110,13 @@ def test_a_market_of_hundreds_of_automated_investors(
     )
     app = create_app(settings)
     database = app.state.database
-    processor = SandboxProcessor()
     hook = f"http://127.0.0.1:{receiver}"
     secrets: dict[str, str] = {}
     grades = ["A", "B", "C", "D", "E", "F", "G"]
     with database.transaction() as session:
         investors = []
         for n in range(INVESTORS):
-            caller = factories.investor(session, cash_cents=(5 + n % 20) * 10_000, processor=processor)
+            caller = factories.investor(session, cash_cents=(5 + n % 20) * 10_000)
             chosen = grades[n % 3 : n % 3 + 3 + n % 4]
             rules = AutoInvestRules.model_validate(
                 {
@@ -145,11 +143,11 @@ def test_a_market_of_hundreds_of_automated_investors(
             )
     _Receiver.fail_first = {"/i0", "/b0"}
 
-    run = auto_invest.run(database, processor, settings, trigger="test")
+    run = auto_invest.run(database, settings, trigger="test")
     assert run.listings == LISTINGS and run.notes > LISTINGS
     with TestClient(app, raise_server_exceptions=False) as client:
         with database.transaction() as session:  # verified, with cash (the test's SMTP server gets the mail)
-            hand = factories.investor(session, cash_cents=90_000_000, processor=processor)
+            hand = factories.investor(session, cash_cents=90_000_000)
         token = client.post("/auth/token", data={"username": hand.username, "password": factories.PASSWORD})
         manual = {"Authorization": f"Bearer {token.json()['access_token']}"}
         # Two listings of three are filled by a manual investor; the rest wait for expiry.
@@ -160,7 +158,7 @@ def test_a_market_of_hundreds_of_automated_investors(
                 answer = invest(client, manual, loan.loan_id, f"{left:.2f}")
                 assert answer.status_code == 201 and answer.json()["loan_status"] == "funded", answer.text
     with frozen_at(datetime.now(UTC) + timedelta(days=15)):
-        ended = listings.expire_due(database, processor, settings)
+        ended = listings.expire_due(database, settings)
     assert len(ended.expired) + len(ended.funded_partially) == len([x for x in loans if x.loan_id % 3 == 0])
 
     mailer, sender = build_mailer(settings), HttpWebhookSender(allow_private=True, require_https=False, timeout=5)

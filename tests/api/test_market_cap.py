@@ -9,7 +9,6 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from api.integrations.processor.sandbox import SandboxProcessor
 from api.main import create_app
 from tests import factories
 from tests.api.helpers import invest
@@ -26,7 +25,7 @@ def _client(database_url: str, tmp_path: Path, cap_cents: int) -> Iterator[TestC
 def _investor_and_loan(client: TestClient) -> tuple[dict[str, str], int]:
     database = client.app.state.database  # type: ignore[attr-defined]
     with database.transaction() as session:
-        investor = factories.investor(session, cash_cents=500_000, processor=SandboxProcessor())
+        investor = factories.investor(session, cash_cents=500_000)
         loan_id = int(factories.listing(session, amount_cents=500_000).loan_id)
     token = client.post("/auth/token", data={"username": investor.username, "password": factories.PASSWORD})
     assert token.status_code == 200, token.text

@@ -26,7 +26,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.identity.caller import Caller
-from api.integrations.processor.sandbox import SandboxProcessor
 from api.kit.clock import utcnow
 from api.kit.db import Database
 from api.ledger import repository as ledger_repo
@@ -50,7 +49,6 @@ class Market:
     client: TestClient
     database: Database
     settings: Settings
-    processor: SandboxProcessor
 
     def auth(self, caller: Caller) -> dict[str, str]:
         token = self.client.post("/auth/token", data={"username": caller.username, "password": factories.PASSWORD})
@@ -78,7 +76,7 @@ def market(database_url: str, tmp_path: Any) -> Iterator[Market]:
     settings = test_settings(database_url, tmp_path)
     app = create_app(settings)
     with TestClient(app, raise_server_exceptions=False) as client:
-        yield Market(app, client, app.state.database, settings, SandboxProcessor())
+        yield Market(app, client, app.state.database, settings)
     app.state.database.dispose()
 
 
@@ -136,7 +134,7 @@ def _loan(market: Market, caller: Caller | None = None, **values: Any) -> int:
 
 def _investors(market: Market, count: int, cash_cents: int) -> list[Caller]:
     with market.database.transaction() as session:
-        return [factories.investor(session, cash_cents=cash_cents, processor=market.processor) for _ in range(count)]
+        return [factories.investor(session, cash_cents=cash_cents) for _ in range(count)]
 
 
 def _cents(amount: str) -> int:
@@ -220,14 +218,14 @@ def test_cancelling_while_the_expiry_job_ends_the_listing(market: Market) -> Non
         )
 
     def expire() -> Any:
-        return listings.expire_due(market.database, market.processor, market.settings)
+        return listings.expire_due(market.database, market.settings)
 
     def cancel(i: int) -> Any:
         return lambda: market.client.post(f"/investments/{notes[i]}/cancel", headers=holder_auth[i] | key())
 
     *cancels, _ = race(*[cancel(i) for i in range(RACES)], expire)
     # A listing the job skipped because a cancel held its lock is ended by the job's next run.
-    listings.expire_due(market.database, market.processor, market.settings)
+    listings.expire_due(market.database, market.settings)
     outcomes = set()
     for i, loan_id in enumerate(loans):
         status, funded, _ = _loan_state(market, loan_id)
@@ -356,7 +354,7 @@ def test_an_auto_invest_run_while_investors_buy_by_hand(market: Market) -> None:
         return lambda: [invest(market.client, auth, loan_id, "150.00") for loan_id in loan_ids]
 
     def run() -> Any:
-        return auto_invest.run(market.database, market.processor, settings, trigger="test")
+        return auto_invest.run(market.database, settings, trigger="test")
 
     result, *manual = race(run, *[buy(a, loans[i % 4 :: 4]) for i, a in enumerate(hand_auth)])
     assert result.notes > 0

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from api.integrations.processor import jobs as processor_jobs
+from api.integrations.processor.base import TransferRequest
 from api.integrations.processor.sandbox import SandboxProcessor
 from api.kit.clock import frozen_at
 from api.main import create_app
@@ -79,27 +82,24 @@ def test_concurrent_registrations_of_one_name_give_one_account(client: TestClien
 
 
 def test_unexpected_errors_are_500_with_a_logged_traceback(
-    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    class BrokenProcessor:
-        name = "broken"
+    from api.cash import service as cash_service
 
-        def collect(self, *, user_id: int, amount_cents: int, purpose: str, idempotency_key: str) -> str:
-            raise RuntimeError("processor exploded")
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("cash service exploded")
 
-        def payout(self, *, user_id: int, amount_cents: int, purpose: str, idempotency_key: str) -> str:
-            raise RuntimeError("processor exploded")
-
-    app = create_app(test_settings(database_url, tmp_path), processor=BrokenProcessor())
+    app = create_app(test_settings(database_url, tmp_path))
     with TestClient(app, raise_server_exceptions=False) as client:
         register_investor(client, "ivan")
         auth = login(client, "ivan")
+        monkeypatch.setattr(cash_service, "deposit", explode)
         response = client.post("/investors/me/deposits", json={"amount": "10.00"}, headers=auth | key())
         assert response.status_code == 500 and response.json()["code"] == "internal"
         assert client.get("/investors/me/portfolio", headers=auth).json()["cash"] == "0.00"
     app.state.database.dispose()
     logged = capsys.readouterr().out
-    assert "Traceback" in logged and "processor exploded" in logged and PASSWORD not in logged
+    assert "Traceback" in logged and "cash service exploded" in logged and PASSWORD not in logged
 
 
 def test_score_reasons_never_show_the_borrowers_income(client: TestClient) -> None:
@@ -115,29 +115,64 @@ def test_score_reasons_never_show_the_borrowers_income(client: TestClient) -> No
 def test_a_retry_after_a_failure_past_the_processor_does_not_move_money_twice(
     database_url: str, tmp_path: Path
 ) -> None:
+    settings = test_settings(database_url, tmp_path)
+    app = create_app(settings)
+
     class DropsTheFirstAnswer(SandboxProcessor):
-        """The processor takes the money, then our side fails before committing (a lost connection)."""
+        """The processor takes the transfer, then our side fails before committing (a lost connection)."""
 
         failed = False
 
-        def collect(self, *, user_id: int, amount_cents: int, purpose: str, idempotency_key: str) -> str:
-            reference = super().collect(
-                user_id=user_id, amount_cents=amount_cents, purpose=purpose, idempotency_key=idempotency_key
-            )
+        def submit(self, request: TransferRequest) -> str:
+            reference = super().submit(request)
             if not self.failed:
                 self.failed = True
                 raise ConnectionError("connection to the database lost")
             return reference
 
-    processor = DropsTheFirstAnswer()
-    app = create_app(test_settings(database_url, tmp_path), processor=processor)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        processor = DropsTheFirstAnswer(
+            app.state.database, settle_days=2, webhook_secret=settings.processor_webhook_secret.get_secret_value()
+        )
+        register_investor(client, "ivan")
+        auth = login(client, "ivan")
+        made = client.post("/investors/me/deposits", json={"amount": "500.00"}, headers=auth | key())
+        assert made.status_code == 201, made.text
+        assert made.json()["status"] == "pending" and made.json()["pending_cash"] == "500.00"
+        first = processor_jobs.run(app.state.database, processor, settings)
+        assert (first.submitted, first.failed) == (0, 1)
+        second = processor_jobs.run(app.state.database, processor, settings, settle_all_now=True)
+        assert second.submitted == 1
+        processor_jobs.run(app.state.database, processor, settings, settle_all_now=True)
+        cash = client.get("/investors/me/cash", headers=auth).json()
+        assert (cash["available"], cash["pending"]) == ("500.00", "0.00")
+        assert [t["status"] for t in cash["transfers"]] == ["settled"]
+        with app.state.database.transaction(write=False) as session:
+            moved = session.execute(text("SELECT direction, amount_cents FROM sandbox_transfers")).all()
+    app.state.database.dispose()
+    assert [tuple(m) for m in moved] == [("collect", 50_000)]  # one transfer at the processor, not two
+
+
+def test_a_crash_before_commit_leaves_neither_the_transfer_nor_its_ledger_entry(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.ledger import repository as ledger_repo
+
+    app = create_app(test_settings(database_url, tmp_path))
     with TestClient(app, raise_server_exceptions=False) as client:
         register_investor(client, "ivan")
-        auth = login(client, "ivan") | {"Idempotency-Key": "deposit-500"}
-        first = client.post("/investors/me/deposits", json={"amount": "500.00"}, headers=auth)
-        assert first.status_code == 500
-        retry = client.post("/investors/me/deposits", json={"amount": "500.00"}, headers=auth)
-        assert retry.status_code == 201, retry.text
-        assert client.get("/investors/me/portfolio", headers=auth).json()["cash"] == "500.00"
+        auth = login(client, "ivan")
+
+        def crash(*args: object, **kwargs: object) -> int:
+            raise ConnectionError("the database went away mid-request")
+
+        monkeypatch.setattr(ledger_repo, "post", crash)
+        failed = client.post("/investors/me/deposits", json={"amount": "70.00"}, headers=auth | key())
+        assert failed.status_code >= 500
+        monkeypatch.undo()
+        with app.state.database.transaction(write=False) as session:
+            queued = session.execute(text("SELECT count(*) FROM processor_transfers")).scalar_one()
+            transfers = session.execute(text("SELECT count(*) FROM cash_transfers")).scalar_one()
+        assert (queued, transfers) == (0, 0)
+        assert client.get("/investors/me/cash", headers=auth).json()["pending"] == "0.00"
     app.state.database.dispose()
-    assert [(m.direction, m.amount_cents) for m in processor.movements] == [("in", 50_000)]

@@ -12,7 +12,6 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.integrations.processor.sandbox import SandboxProcessor
 from api.kit.clock import utcnow
 from api.ledger import repository as ledger_repo
 from api.ledger.accounts import Account
@@ -27,10 +26,9 @@ RULES = {"amount_per_note": "25.00", "max_per_loan": "75.00", "cash_to_keep": "0
 
 def _market(session: Session, investors: int, cash_cents: int) -> list[int]:
     settings = factories.settings()
-    processor = SandboxProcessor()
     ids = []
     for _ in range(investors):
-        caller = factories.investor(session, cash_cents=cash_cents, processor=processor)
+        caller = factories.investor(session, cash_cents=cash_cents)
         auto_invest.save_rules(session, settings, caller, AutoInvestRules.model_validate(RULES))
         ids.append(caller.investor())
     for n in range(5):
@@ -41,7 +39,7 @@ def _market(session: Session, investors: int, cash_cents: int) -> list[int]:
 def test_the_set_based_ledger_is_the_per_note_ledger(session: Session) -> None:
     investors = _market(session, 12, 20_000)
     settings = factories.settings()
-    result = auto_invest.run_in(session, None, SandboxProcessor(), settings, trigger="test", seed=7)  # type: ignore[arg-type]
+    result = auto_invest.run_in(session, None, settings, trigger="test", seed=7)  # type: ignore[arg-type]
     assert result.notes > 12
     notes = session.execute(
         text("SELECT round, loan_id, investor_id, amount_cents FROM allocations WHERE run_id = :r"),

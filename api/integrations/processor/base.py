@@ -1,30 +1,77 @@
-"""The payment-processor integration layer: how money enters and leaves the platform's account
-at its processor. The ledger's `processor_cash` account mirrors the processor's balance.
+"""The payment-processor integration layer: one interface moves money between users' banks and the platform's
+account at its processor: investor deposits and withdrawals, borrower repayments by debit, disbursements and
+refunds to borrowers.
 
-Every call carries an idempotency key, as real processors accept: if our transaction fails after
-the processor moved the money (a crash, a lost connection, a failed commit), the client's retry
-with the same Idempotency-Key reaches the processor with the same key and gets the first transfer
-back instead of moving the money a second time."""
+It behaves like ACH, asynchronously (docs/servicing.md, "Money through the processor"):
+
+- the platform never calls the processor inside a request: it writes a `processor_transfers` row (the outbox)
+  in the transaction of the ledger's pending entry, and the worker submits it afterwards with the row's
+  `client_reference` as the idempotency key, so a crash at any point leaves both records or neither, and a
+  retry after the processor moved money but before our commit gets the first transfer back;
+- the processor settles days later, or returns the transfer (R01 insufficient funds, R02 account closed, ...),
+  and says so by signed webhook (api/integrations/processor/webhooks.py);
+- its settlement report is reconciled with the ledger (api/servicing/reconcile.py)."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal, Protocol
 
-from api.kit.errors import PeerlendError
+from api.kit.errors import Conflict
+
+Direction = Literal["collect", "payout"]
+
+RETURN_CODES: dict[str, str] = {
+    "R01": "insufficient funds",
+    "R02": "account closed",
+    "R03": "no account / unable to locate account",
+    "R10": "customer advises not authorized",
+}
 
 
-class ProcessorDeclined(PeerlendError):
-    status_code = 402
-    code = "payment_declined"
+class ProcessorRefused(Conflict):
+    """The processor refused a request outright (not a return): the same key with another transfer."""
+
+    code = "processor_refused"
+
+
+@dataclass(frozen=True, slots=True)
+class TransferRequest:
+    client_reference: str  # our id for the transfer, and the processor's idempotency key
+    direction: Direction
+    user_id: int
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementLine:
+    """One transfer's outcome in the processor's settlement report."""
+
+    reference: str
+    client_reference: str
+    direction: Direction
+    amount_cents: int
+    status: Literal["pending", "settled", "returned"]
+    settled_on: date | None
+    returned_on: date | None
+    return_code: str | None
+
+    @property
+    def cash_effect_cents(self) -> int:
+        """What the transfer did to the platform's settled cash at the processor."""
+        if self.status != "settled":
+            return 0
+        return self.amount_cents if self.direction == "collect" else -self.amount_cents
 
 
 class PaymentProcessor(Protocol):
     name: str
 
-    def collect(self, *, user_id: int, amount_cents: int, purpose: str, idempotency_key: str) -> str:
-        """Pull money from the user's linked bank account; returns the processor's reference."""
+    def submit(self, request: TransferRequest) -> str:
+        """Start a transfer; returns the processor's reference. Idempotent by `client_reference`."""
         ...
 
-    def payout(self, *, user_id: int, amount_cents: int, purpose: str, idempotency_key: str) -> str:
-        """Push money to the user's linked bank account; returns the processor's reference."""
+    def settlement_report(self) -> list[SettlementLine]:
+        """Every transfer the processor has, with its state today."""
         ...
