@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
-            print(jobs.run(database, get_settings()))
+            print(jobs.run(database, processor, get_settings()))
             with database.transaction(write=False) as session:
                 done = session.get(Payment, args.payment_id)
                 print(f"payment {args.payment_id} is {done.status if done else 'missing'}")
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "processor":
             from api.integrations.processor import jobs
 
-            print(jobs.run(database, get_settings(), settle_all_now=args.settle_all))
+            print(jobs.run(database, processor, get_settings(), settle_all_now=args.settle_all))
             return 0
         if args.command == "processor-report":
             for line in processor.settlement_report():

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from api.identity import service as users_service
 from api.identity.audit import ClientInfo
 from api.integrations.email.mailer import read_mailbox, token_from
+from api.integrations.processor import jobs as processor_jobs
 from api.kit.clock import frozen_at
 from api.main import create_app
 from api.settings import Settings, get_settings
@@ -126,6 +127,9 @@ def seed(
             for name in INVESTORS:
                 amount = Decimal(rng.randrange(20, 80) * 100)
                 demo.call("POST", "/investors/me/deposits", name, money=True, json={"amount": f"{amount:.2f}"})
+            # The sandbox processor settles every pending transfer (its "simulate processing"): the deposits,
+            # and last month's payments and disbursements. The last month's stay pending, as they would be.
+            processor_jobs.settle_everything(app.state.database, app.state.processor, settings)
             for borrower, loan_id in list(active):
                 # What servicing says is owed now: the next installment with any arrears, plus late fees.
                 servicing = demo.call("GET", f"/loans/{loan_id}/servicing", borrower)

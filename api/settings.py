@@ -156,9 +156,6 @@ class Settings(BaseSettings):
         description="Where the sandbox delivers its webhooks over HTTP; unset, it hands them to the API's own "
         "webhook handler in-process (the embedded default)",
     )
-    backdate_max_days: int = Field(
-        default=30, ge=0, le=90, description="How far back staff may date a payment received late (effective_date)"
-    )
 
     @property
     def serve_docs(self) -> bool:

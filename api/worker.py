@@ -5,6 +5,8 @@
     uv run python -m api.worker --jobs deliver_outbox,expire_listings
 
 Jobs (intervals in PEERLEND_WORKER_JOB_INTERVALS, seconds):
+- `processor`: money through the payment processor: queued transfers submitted from the outbox, the sandbox's
+  settlements and returns falling due, its webhooks delivered (api/integrations/processor/jobs.py);
 - `deliver_outbox`: email and webhook notices (api/notifications/outbox.py);
 - `auto_invest`: allocate new listings to investors' auto-invest rules (api/lending/auto_invest.py);
 - `expire_listings`: end listings whose time is up: partial issuance or release (api/lending/listings.py);
@@ -124,7 +126,7 @@ class Worker:
         def move_money() -> str:
             from api.integrations.processor import jobs as processor_jobs
 
-            return str(processor_jobs.run(self.database, self.settings))
+            return str(processor_jobs.run(self.database, self.processor, self.settings))
 
         return {
             "processor": move_money,

@@ -12,7 +12,11 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 uv run python -m api.serve --host 127.0.0.1 --port "$API_PORT" >data/api.log 2>&1 & pids+=($!)
-uv run python -m api.worker >data/worker.log 2>&1 & pids+=($!)  # expiry, auto-invest, notices, servicing
+# The sandbox processor settles the demo's transfers at its next run (a few seconds), not in two business days:
+# a demo user who deposits can invest at once. Returns (amounts ending .01/.02/.03) still come back.
+export PEERLEND_PROCESSOR_SETTLE_DAYS="${PEERLEND_PROCESSOR_SETTLE_DAYS:-0}"
+export PEERLEND_WORKER_JOB_INTERVALS='{"processor": 5, "deliver_outbox": 5, "auto_invest": 60, "expire_listings": 60, "issue_funded": 60, "service_loans": 300, "reconcile": 86400}'
+uv run python -m api.worker >data/worker.log 2>&1 & pids+=($!)  # money, expiry, auto-invest, notices, servicing
 uv run streamlit run dashboards/server.py --server.headless true --browser.gatherUsageStats false \
   --server.port "$DASH_PORT" --server.address 127.0.0.1 --client.toolbarMode viewer >data/streamlit.log 2>&1 & pids+=($!)
 uv run dagster-webserver -m pipelines.definitions -h 127.0.0.1 -p "$DAGSTER_PORT" >data/dagster.log 2>&1 & pids+=($!)

@@ -96,6 +96,13 @@ SAMPLES: dict[tuple[str, str], Sample] = {
     ("GET", "/users/me"): lambda ids: ("GET", "/users/me", {}),
     ("PATCH", "/users/me"): lambda ids: ("PATCH", "/users/me", {"json": {"city": "Austin"}}),
     ("GET", "/investors/me/portfolio"): lambda ids: ("GET", "/investors/me/portfolio", {}),
+    ("GET", "/investors/me/cash"): lambda ids: ("GET", "/investors/me/cash", {}),
+    ("POST", "/loans/{loan_id}/refunds"): lambda ids: ("POST", f"/loans/{ids['active']}/refunds", {"json": {}}),
+    ("POST", "/integrations/processor/webhooks"): lambda ids: (
+        "POST",
+        "/integrations/processor/webhooks",
+        {"content": b"{}"},
+    ),
     ("POST", "/investors/me/deposits"): lambda ids: ("POST", "/investors/me/deposits", {"json": {"amount": "100.00"}}),
     ("POST", "/investors/me/withdrawals"): lambda ids: (
         "POST",
@@ -188,6 +195,7 @@ OWNERS: dict[tuple[str, str], set[str]] = {
     ("GET", "/loans/{loan_id}/schedule"): {"bella", "ivan", "ops"},
     ("GET", "/loans/{loan_id}/payments"): {"bella", "ops"},
     ("POST", "/payments/make"): {"bella"},
+    ("POST", "/loans/{loan_id}/refunds"): {"bella"},
     ("POST", "/loans/{loan_id}/cancel"): {"bob"},
     ("GET", "/loans/{loan_id}/events"): {"bella", "ivan", "iris", "uma", "ops"},
     ("GET", "/loans/{loan_id}/payoff"): {"bella", "ops"},
@@ -201,6 +209,8 @@ DOMAIN_ANSWERS = {
     ("POST", "/auth/password/reset"): {400},
     ("POST", "/auth/resend-verification"): {409},  # already verified
     ("POST", "/investors/me/withdrawals"): {409},  # no cash
+    ("POST", "/loans/{loan_id}/refunds"): {409},  # nothing held for the borrower
+    ("POST", "/integrations/processor/webhooks"): {401},  # not signed by the processor
     ("POST", "/loans/{loan_id}/investments"): {409},  # no cash yet for investors who never deposited
     ("POST", "/investments/{investment_id}/cancel"): {404},  # no such commitment
     ("GET", "/investors/me/auto-invest"): {404},  # no rules yet (the PUT runs before it for some actors)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import deposit, key, login, make_staff, register_investor
+from tests.api.helpers import deposit, key, login, make_staff, register_investor, settle
 
 
 def test_withdrawals_never_exceed_cash_and_keep_the_books_balanced(client: TestClient) -> None:
@@ -20,7 +20,12 @@ def test_withdrawals_never_exceed_cash_and_keep_the_books_balanced(client: TestC
     trial = client.get("/admin/ledger/trial-balance", headers=make_staff(client, "ops", "admin")).json()
     assert trial["total"] == "0.00"
     balances = {a["code"]: a["balance"] for a in trial["accounts"]}
-    assert balances["processor_cash"] == "60.00"
+    # the withdrawal is on its way out until the processor settles it
+    assert (balances["processor_cash"], balances["processor_in_transit"]) == ("100.00", "-40.00")
+    settle(client)
+    trial = client.get("/admin/ledger/trial-balance", headers=login(client, "ops")).json()
+    balances = {a["code"]: a["balance"] for a in trial["accounts"]}
+    assert (balances["processor_cash"], balances["processor_in_transit"]) == ("60.00", "0.00")
 
 
 def test_a_deposit_over_the_limit_is_refused(client: TestClient) -> None:

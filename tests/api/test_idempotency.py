@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import create_loan, login, register, register_investor
+from tests.api.helpers import create_loan, login, register, register_investor, settle
 
 
 def test_same_key_same_body_replays_without_moving_money(client: TestClient) -> None:
@@ -14,7 +14,10 @@ def test_same_key_same_body_replays_without_moving_money(client: TestClient) -> 
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
     assert again.headers.get("Idempotent-Replayed") == "true"
-    assert client.get("/investors/me/portfolio", headers=auth).json()["cash"] == "100.00"
+    assert client.get("/investors/me/cash", headers=auth).json()["pending"] == "100.00"
+    settle(client)
+    cash = client.get("/investors/me/cash", headers=auth).json()
+    assert (cash["available"], len(cash["transfers"])) == ("100.00", 1)
 
 
 def test_same_key_other_body_is_refused(client: TestClient) -> None:
@@ -24,6 +27,7 @@ def test_same_key_other_body_is_refused(client: TestClient) -> None:
     assert client.post("/investors/me/deposits", json={"amount": "100.00"}, headers=headers).status_code == 201
     response = client.post("/investors/me/deposits", json={"amount": "200.00"}, headers=headers)
     assert response.status_code == 422 and "different request" in response.json()["detail"]
+    settle(client)
     assert client.get("/investors/me/portfolio", headers=auth).json()["cash"] == "100.00"
 
 
@@ -44,6 +48,7 @@ def test_a_failed_request_does_not_burn_its_key(client: TestClient) -> None:
     refused = client.post(f"/loans/{loan_id}/investments", json={"amount": "25.00"}, headers=headers)
     assert refused.status_code == 409  # no cash yet
     client.post("/investors/me/deposits", json={"amount": "25.00"}, headers=auth | {"Idempotency-Key": "dep"})
+    settle(client)
     accepted = client.post(f"/loans/{loan_id}/investments", json={"amount": "25.00"}, headers=headers)
     assert accepted.status_code == 201, accepted.text
     replay = client.post(f"/loans/{loan_id}/investments", json={"amount": "25.00"}, headers=headers)

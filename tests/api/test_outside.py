@@ -163,7 +163,11 @@ def test_docs_work_offline(client: TestClient) -> None:
 
 
 def test_production_hides_docs_and_metrics(database_url: str, tmp_path: Path) -> None:
-    production = {"env": "production", "jwt_secret": "a-real-production-secret-of-forty-chars!!"}
+    production = {
+        "env": "production",
+        "jwt_secret": "a-real-production-secret-of-forty-chars!!",
+        "processor_webhook_secret": "a-real-processor-webhook-secret-0987654321",
+    }
     app = create_app(test_settings(database_url, tmp_path, **production))
     with _client(app, OWNER) as client:
         for path in ("/docs", "/redoc", "/openapi.json", "/metrics"):
@@ -179,14 +183,20 @@ def test_production_hides_docs_and_metrics(database_url: str, tmp_path: Path) ->
 
 
 def test_production_refuses_several_workers_counting_in_memory() -> None:
+    real = {"jwt_secret": "a-real-production-secret-of-forty-chars!!", "processor_webhook_secret": "r" * 40}
     with pytest.raises(ValueError, match="shared store"):
-        Settings(env="production", jwt_secret="a-real-production-secret-of-forty-chars!!", workers=2)
+        Settings(env="production", workers=2, **real)  # type: ignore[arg-type]
     Settings(
         env="production",
-        jwt_secret="a-real-production-secret-of-forty-chars!!",
+        **real,  # type: ignore[arg-type]
         workers=2,
         rate_limit_storage="redis://127.0.0.1:6379",
     )
+
+
+def test_production_refuses_the_placeholder_processor_webhook_secret() -> None:
+    with pytest.raises(ValueError, match="PROCESSOR_WEBHOOK_SECRET"):
+        Settings(env="production", jwt_secret="a-real-production-secret-of-forty-chars!!")
 
 
 def test_an_unverified_investor_still_gets_a_clear_403(client: TestClient) -> None:

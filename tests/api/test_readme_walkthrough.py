@@ -56,6 +56,16 @@ def test_the_readme_walkthrough_runs_as_pasted(tmp_path: Path) -> None:
         cwd=PROJECT_ROOT,
         env=env,
     )
+    # the worker moves the money, as `make demo` runs it: its sandbox processor settling at once
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "api.worker", "--jobs", "processor,issue_funded,deliver_outbox"],
+        cwd=PROJECT_ROOT,
+        env=env
+        | {
+            "PEERLEND_PROCESSOR_SETTLE_DAYS": "0",
+            "PEERLEND_WORKER_JOB_INTERVALS": json.dumps({"processor": 1, "issue_funded": 5, "deliver_outbox": 5}),
+        },
+    )
     try:
         deadline = time.time() + 90
         while True:
@@ -75,8 +85,9 @@ def test_the_readme_walkthrough_runs_as_pasted(tmp_path: Path) -> None:
             timeout=120,
         )
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        for process in (server, worker):
+            process.terminate()
+            process.wait(timeout=20)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     portfolio = json.loads(done.stdout.strip().splitlines()[-1])
     assert portfolio["username"] == "omar" and len(portfolio["notes"]) == 1

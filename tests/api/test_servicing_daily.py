@@ -38,7 +38,8 @@ def events(client: TestClient, loan_id: int) -> list[tuple[str, str]]:
 
 
 def assert_reconciled(client: TestClient) -> None:
-    found = reconcile(client.app.state.database)  # type: ignore[attr-defined]
+    state = client.app.state  # type: ignore[attr-defined]
+    found = reconcile(state.database, state.processor)
     assert found.ok, found.differences
 
 
@@ -104,29 +105,37 @@ def test_a_loan_that_stops_paying(client: TestClient, seed_loan: dict[str, Any])
 def test_a_return_after_the_payment_was_distributed_reverses_it_exactly(
     client: TestClient, seed_loan: dict[str, Any]
 ) -> None:
-    from api.servicing.returns import return_payment
+    from api.integrations.processor import jobs
 
     loan_id = seed_loan["loan_id"]
-    app = client.app
+    state = client.app.state  # type: ignore[attr-defined]
+
+    def move_money(day: date, *, settle_all_now: bool = False) -> None:
+        with frozen_at(datetime(day.year, day.month, day.day, 12, tzinfo=UTC)):
+            jobs.run(state.database, state.processor, state.settings, settle_all_now=settle_all_now)
+
+    move_money(date(2027, 2, 14), settle_all_now=True)  # the disbursement settles before the payment
+    move_money(date(2027, 2, 15))
     with frozen_at(datetime(2027, 2, 15, 12, tzinfo=UTC)):
         before = trial_balance(client)
         paid = pay(client, loan_id, "152.11").json()
         assert paid["distributions"] and paid["servicing_fee"] == "1.52"
-        ivan_paid = client.get("/investors/me/portfolio", headers=login(client, "ivan")).json()
+    move_money(date(2027, 2, 15))
     run(client, date(2027, 2, 15))
-    # the R01 arrives four days later
+    move_money(date(2027, 2, 17))  # settled: the note holders' shares are available cash
+    with frozen_at(datetime(2027, 2, 17, 12, tzinfo=UTC)):
+        ivan_paid = client.get("/investors/me/portfolio", headers=login(client, "ivan")).json()
+        assert ivan_paid["cash_pending"] == "0.00"
+        state.processor.force_return(paid["processor_reference"], "R01")
+    # the R01 arrives two days after settlement: the payment, its distribution and its settlement reversed
+    move_money(date(2027, 2, 19))
+    move_money(date(2027, 2, 19))  # a second delivery run finds nothing left to do
     with frozen_at(datetime(2027, 2, 19, 12, tzinfo=UTC)):
-        with app.state.database.transaction() as session:  # type: ignore[attr-defined]
-            returned = return_payment(session, paid["payment_id"], "R01", app.state.settings)  # type: ignore[attr-defined]
-            assert returned.status == "returned"
-        with app.state.database.transaction() as session:  # type: ignore[attr-defined]
-            again = return_payment(session, paid["payment_id"], "R01", app.state.settings)  # type: ignore[attr-defined]
-            assert again.status == "returned"  # a duplicate notice changes nothing
         after = trial_balance(client)
         assert after == before, "every account is back where it was before the payment"
         ivan = client.get("/investors/me/portfolio", headers=login(client, "ivan")).json()
         assert Decimal(ivan["cash"]) < Decimal(ivan_paid["cash"]) and ivan["outstanding_principal"] == "2500.00"
         assert status_of(client, loan_id) == "grace"
         payments = client.get(f"/loans/{loan_id}/payments", headers=login(client, "bella")).json()
-        assert [p["status"] for p in payments] == ["returned"]
+        assert [(p["status"], p["return_code"]) for p in payments] == [("returned", "R01")]
     assert_reconciled(client)

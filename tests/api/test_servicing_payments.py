@@ -22,6 +22,7 @@ from tests.api.helpers import (
     make_staff,
     register,
     register_investor,
+    settle,
 )
 
 ISSUED_AT = datetime(2027, 1, 15, 12, tzinfo=UTC)
@@ -101,6 +102,10 @@ def test_paying_off_after_one_month_costs_principal_plus_one_month_of_interest(
         assert balances.get(f"loan_collections:{loan_id}", Decimal(0)) == 0
         assert balances["platform_servicing_income"] == Decimal("-50.25")
         ivan = client.get("/investors/me/portfolio", headers=login(client, "ivan")).json()
+        assert ivan["cash"] == "500.00"  # its share waits in pending cash until the debit settles
+        assert ivan["cash_pending"] == str(Decimal("2512.50") - Decimal("25.13"))
+        settle(client)
+        ivan = client.get("/investors/me/portfolio", headers=login(client, "ivan")).json()
         assert ivan["cash"] == str(Decimal("500.00") + Decimal("2512.50") - Decimal("25.13"))
         assert ivan["outstanding_principal"] == "0.00"
 
@@ -170,10 +175,11 @@ def test_statements_and_annual_summary(client: TestClient, seed_loan: dict[str, 
     loan_id = seed_loan["loan_id"]
     with frozen_at(ONE_MONTH_LATER):
         assert pay(client, loan_id, "152.11").status_code == 201
+        settle(client)
         ivan = login(client, "ivan")
         page = client.get("/investors/me/statements/2027-02", headers=ivan)
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-        assert "Opening cash: 500.00" in page.text and "distribution" in page.text
+        assert "Opening cash: 500.00" in page.text and "settled" in page.text
         january = client.get("/investors/me/statements/2027-01", headers=ivan).text
         assert "Opening cash: 0.00" in january and "Closing cash: 500.00" in january
         pdf = client.get("/investors/me/statements/2027-02", params={"format": "pdf"}, headers=ivan)

@@ -1,8 +1,9 @@
 """Two years of simulated servicing on PostgreSQL with a fake clock: loans paid on time, late, partially, prepaid,
 charged off and recovered, through the API and the daily job, with every invariant checked at every month end.
 
-The processor still settles at once, so the returned payment's R01 is applied four days later the way the
-processor integration will apply it (api/servicing/returns.py)."""
+Every day runs the worker's processor job too: transfers submitted, the ACH-like sandbox settling them two
+business days later, webhooks delivered. One payment comes back R01 from the processor a business day after it
+was made, and is reversed with its distribution (api/servicing/returns.py)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.integrations.processor import jobs
 from api.kit.clock import frozen_at
 from api.servicing import daily
 from api.servicing.reconcile import reconcile
-from api.servicing.returns import return_payment
 from tests.api.helpers import SEED_PROFILE, create_loan, deposit, invest, key, login, register, register_investor
 from tests.api.test_servicing_payments import make_staff_once
 
@@ -99,7 +100,8 @@ PLANS: dict[str, Plan] = {
 
 
 def check_invariants(client: TestClient, loans: dict[str, dict[str, Any]], investors: list[str], day: date) -> None:
-    found = reconcile(client.app.state.database)  # type: ignore[attr-defined]
+    app_state = client.app.state  # type: ignore[attr-defined]
+    found = reconcile(app_state.database, app_state.processor)
     assert found.ok, (day, found.differences)
     with frozen_at(at(day, 23)):
         trial = client.get("/admin/ledger/trial-balance", headers=make_staff_once(client)).json()
@@ -108,7 +110,7 @@ def check_invariants(client: TestClient, loans: dict[str, dict[str, Any]], inves
         for name in investors:
             p = client.get("/investors/me/portfolio", headers=login(client, name)).json()
             assert Decimal(p["outstanding_principal"]) == sum(Decimal(n["outstanding_principal"]) for n in p["notes"])
-            assert Decimal(p["cash"]) >= 0
+            assert Decimal(p["cash"]) >= 0 and Decimal(p["cash_pending"]) >= 0
         for state in loans.values():
             loan_id = state["loan_id"]
             view = client.get(f"/loans/{loan_id}/servicing", headers=login(client, state["borrower"])).json()
@@ -135,6 +137,7 @@ def test_two_years_of_servicing(client: TestClient, backend: str) -> None:
             schedule = client.get(f"/loans/{loan['loan_id']}/schedule", headers=login(client, borrower)).json()
             loans[plan] = {"loan_id": loan["loan_id"], "borrower": borrower, "schedule": schedule["installments"]}
     database, settings = client.app.state.database, client.app.state.settings  # type: ignore[attr-defined]
+    processor = client.app.state.processor  # type: ignore[attr-defined]
     for offset in range(1, DAYS + 1):
         day = START + timedelta(days=offset)
         with frozen_at(at(day)):
@@ -155,11 +158,11 @@ def test_two_years_of_servicing(client: TestClient, backend: str) -> None:
                 assert paid.status_code in (201, 409), paid.text
                 row = _due(state, day)
                 if plan == "returned" and row and row["number"] == 5:
-                    state["to_return"] = (day + timedelta(days=4), paid.json()["payment_id"])
-            pending = loans["returned"].get("to_return")
-            if pending and pending[0] == day:
-                with database.transaction() as session:
-                    assert return_payment(session, pending[1], "R01", settings).status == "returned"
+                    state["to_return"] = paid.json()["processor_reference"]
+            jobs.run(database, processor, settings)
+            reference = loans["returned"].pop("to_return", None)
+            if reference:  # submitted: the processor will return it the next business day
+                processor.force_return(reference, "R01")
         with frozen_at(at(day + timedelta(days=1), 1)):
             report = daily.service_day(database, day, settings)
             assert not report.failed

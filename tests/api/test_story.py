@@ -16,6 +16,7 @@ from tests.api.helpers import (
     make_staff,
     register,
     register_investor,
+    settle,
 )
 
 
@@ -39,7 +40,9 @@ def test_seed_story(client: TestClient) -> None:
     assert all(i["portfolio_value"] == "0.00" for i in investors)
     auths = [login(client, "ivan"), login(client, "iris")]
     for auth in auths:
-        assert deposit(client, auth, "3000.00")["cash_balance"] == "3000.00"
+        made = deposit(client, auth, "3000.00")  # pending until the processor settles it (helpers.settle)
+        assert (made["status"], made["pending_cash"]) == ("pending", "3000.00")
+        assert client.get("/investors/me/cash", headers=auth).json()["available"] == "3000.00"
 
     listing = client.get(
         "/loans/list", params={"status": "listed", "min_rate": "5.00", "max_rate": "7.00"}, headers=auths[0]
@@ -80,6 +83,7 @@ def test_seed_story(client: TestClient) -> None:
     assert sum(Decimal(s["principal"]) + Decimal(s["interest"]) for s in shares) == Decimal("152.11")
     assert sum(Decimal(s["principal"]) for s in shares) == Decimal(body["principal"])
 
+    settle(client)  # two business days later: the debit, the disbursement and the deposits have settled
     first_portfolio = client.get("/investors/me/portfolio", headers=auths[0]).json()
     assert Decimal(first_portfolio["cash"]) > Decimal("500.00")  # its share arrived (less any servicing fee)
     assert Decimal(first_portfolio["outstanding_principal"]) == Decimal("2500.00") - Decimal(

@@ -5,7 +5,8 @@ read by the platform's code) as an external processor would.
   holidays).
 - Returns arrive days later, as ACH returns do. Which transfers fail is chosen as processors' sandboxes choose
   it, by the amount's cents: .01 returns R01 (insufficient funds), .02 R02 (account closed), .03 R03 (no
-  account), each one business day after submission, before it would have settled. `force_return` returns any
+  account), each one business day after submission (with zero settlement days, at once), before it would have
+  settled. `force_return` returns any
   transfer, including one already settled (a late return, as R10 "not authorized" can be).
 - Each outcome is a webhook event, signed, delivered at least once: `deliver` retries until the platform
   acknowledges it, and `deliver(shuffle=..., duplicate=True)` sends them out of order and twice, as real
@@ -79,7 +80,7 @@ class SandboxProcessor:
                 settles_on=add_business_days(submitted, self.settle_days),
                 status="pending",
                 return_code=code,
-                returns_on=add_business_days(submitted, 1) if code else None,
+                returns_on=add_business_days(submitted, min(1, self.settle_days)) if code else None,
             )
             session.add(transfer)
             session.flush()

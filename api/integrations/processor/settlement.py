@@ -33,11 +33,12 @@ from api.settings import Settings
 def _post(
     session: Session, kind: str, rows: list[Posting], t: ProcessorTransfer, what: str, payment_id: int | None = None
 ) -> None:
+    subject = f"loan {t.loan_id} payment {payment_id}" if t.kind == "repayment" else t.kind
     ledger_repo.post(
         session,
         kind,
         rows,
-        f"{t.kind} {t.client_reference} {what}: {format_cents(t.amount_cents)}",
+        f"{subject} {what}: {format_cents(t.amount_cents)} ({t.client_reference})",
         loan_id=t.loan_id,
         transfer_id=t.cash_transfer_id,
         payment_id=payment_id,
