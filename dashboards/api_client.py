@@ -191,6 +191,8 @@ class CashTransfer(TypedDict):
     direction: str
     amount: str
     cash_balance: str
+    pending_cash: str
+    status: str
     processor_reference: str
     created_at: str
 

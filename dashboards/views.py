@@ -249,8 +249,5 @@ def input_drift(wh: Any, staff: Any) -> pd.DataFrame:
     rows = queries.model_input_bins(wh, staff, version_dir.name)
     if not reference or rows.empty:
         return none
-    counts: dict[str, dict[int, int]] = {}
-    for name, index, count in rows[["input_name", "bin_index", "applications_count"]].itertuples(index=False):
-        counts.setdefault(str(name), {})[int(index)] = int(count)
-    table = monitoring.psi_table(pd.DataFrame(), reference, counts)
+    table = monitoring.psi_table(pd.DataFrame(), reference, monitoring.bin_counts(rows))
     return table[table["input"].isin(list(reference["inputs"]))].reset_index(drop=True)

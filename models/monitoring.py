@@ -115,6 +115,19 @@ def psi_from_bin_counts(reference: Mapping[str, Any], counts: Mapping[int, int])
     return rows, psi_from_shares(reference["shares"], shares / rows)
 
 
+def bin_counts(rows: Any) -> dict[str, dict[int, int]]:
+    """Applications per reference bin, per input, from rows of (input_name, bin_index, applications_count) (the
+    warehouse's `fct_model_input_bins`): what `psi_from_bin_counts` and `psi_table` take."""
+    frame = _pandas(rows)
+    counts: dict[str, dict[int, int]] = {}
+    if frame.empty:
+        return counts
+    grouped = frame.groupby(["input_name", "bin_index"])["applications_count"].sum()
+    for (name, index), count in grouped.items():
+        counts.setdefault(str(name), {})[int(index)] = int(count)
+    return counts
+
+
 def psi_from_shares(expected: npt.ArrayLike, actual: npt.ArrayLike) -> float:
     e = np.maximum(np.asarray(expected, dtype="float64"), PSI_FLOOR)
     a = np.maximum(np.asarray(actual, dtype="float64"), PSI_FLOOR)

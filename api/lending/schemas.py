@@ -32,6 +32,9 @@ LoanStatus = Literal[
 ]
 if get_args(LoanStatus) != ALL_STATUSES:  # the API's list is the machine's list (api/lending/lifecycle.py)
     raise RuntimeError("LoanStatus must list api.lending.lifecycle.LoanStatus in the same order")
+#: A note's life: committed to a listing, then issued with the loan, or cancelled by its investor, or released
+#: when the listing ended unfunded.
+NoteStatus = Literal["committed", "issued", "cancelled", "released"]
 Term = Literal[12, 24, 36, 48, 60]
 Grade = Literal["A", "B", "C", "D", "E", "F", "G"]
 SortKey = Literal[
@@ -188,7 +191,7 @@ class InvestmentPublic(BaseModel):
     loan_id: int
     investor_id: int
     amount: Cents
-    status: Literal["committed", "issued", "cancelled", "released"] = "committed"
+    status: NoteStatus = "committed"
     loan_status: LoanStatus
     loan_funded_amount: Cents
     created_at: datetime

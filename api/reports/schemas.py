@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from api.kit.schemas import Cents, RateBps
-from api.lending.schemas import LoanStatus
+from api.lending.schemas import LoanStatus, NoteStatus
 
 
 class NotePublic(BaseModel):
@@ -19,7 +18,7 @@ class NotePublic(BaseModel):
     grade: str
     interest_rate: RateBps
     loan_status: LoanStatus
-    status: Literal["committed", "issued", "cancelled", "released"] = Field(
+    status: NoteStatus = Field(
         default="issued",
         description="The note's own state: committed to a listing (cancellable while it is listed), issued, "
         "cancelled by the investor, or released when the listing ended unfunded",

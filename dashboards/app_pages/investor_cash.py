@@ -18,6 +18,12 @@ assert portfolio is not None
 ui.kpis(
     [
         ui.Kpi("Cash", money(portfolio.get("cash")), "Available to invest or withdraw."),
+        ui.Kpi(
+            "Pending",
+            money(portfolio.get("cash_pending", "0.00")),
+            "Deposits and loan payments the payment processor has not settled yet (about two business days): "
+            "not investable until then.",
+        ),
         ui.Kpi("Committed", money(portfolio.get("committed")), "Pledged to listings; comes back if they end unfunded."),
         ui.Kpi("Account value", money(portfolio.get("portfolio_value"))),
     ]
@@ -30,9 +36,15 @@ for column, direction, verb in ((left, "deposit", "Deposit"), (right, "withdrawa
         st.subheader(verb)
         receipt = session.last_result(form)
         if receipt is not None:
+            pending = receipt.get("status") == "pending" and direction == "deposit"
             st.success(
-                f"{verb} of {money(receipt['amount'])} done (reference {receipt['processor_reference']}). "
-                f"Cash now {money(receipt['cash_balance'])}.",
+                f"{verb} of {money(receipt['amount'])} requested (reference {receipt['processor_reference']}). "
+                + (
+                    "It is pending until the payment processor settles it; then it is available to invest. "
+                    if pending
+                    else ""
+                )
+                + f"Available cash now {money(receipt['cash_balance'])}.",
                 icon=":material/check_circle:",
             )
             if st.button(f"New {direction}", key=f"again_{direction}"):

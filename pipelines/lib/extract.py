@@ -402,6 +402,11 @@ SKIPPED_TABLES: dict[str, str] = {
     "auto_invest_rule_purposes": "purpose filters of a rule version (composite key); any_purpose is extracted",
     "portfolio_plan_notes": "the proposed notes of a plan (composite key); placed notes are investments",
     "servicing_runs": "the servicing job's run log (keyed by day): operational; its effects are in loan_servicing",
+    "processor_transfers": "the processor outbox and each transfer's clearing state: operational; every cent it "
+    "moved is in the ledger (processor_in_transit, investor_pending_cash)",
+    "processor_events": "webhook deliveries kept for deduplication: operational",
+    "sandbox_transfers": "the sandbox processor's own books (an external system's side), not the platform's",
+    "sandbox_events": "the sandbox processor's webhook queue (an external system's side), not the platform's",
 }
 
 # Columns of extracted tables that are never read, with the reason.
@@ -422,6 +427,7 @@ EXCLUDED_COLUMNS: dict[str, dict[str, str]] = {
         "employer": "personal (identifies a person together with the bands)",
     },
     "notifications": {"dedupe_key": "operational (exactly-once delivery), not analytics"},
+    "payments": {"transfer_ref_id": "the processor outbox row of the debit (processor_transfers is not extracted)"},
     "loan_events": {
         "actor_name": "may be a person's username; actor_user_id and actor_type are kept",
         "details": "free-form JSON that may carry personal data (the reason a person typed)",
@@ -475,12 +481,13 @@ LOAD_MODES: dict[str, ById | ByUpdatedAt] = {
     "loans": ByUpdatedAt(),
     "investments": ById(reopen="status = 'committed'"),  # committed -> issued | cancelled | released
     "installments": ByUpdatedAt(),
-    # settled -> returned: the API writes the status and a `payment_return` ledger transaction naming the
+    # settled -> returned | superseded: the API writes the status and a `payment_return` (or, for a later
+    # payment re-applied after an earlier one's return, `payment_reallocation`) ledger transaction naming the
     # payment in one transaction, so the payments to re-read are exactly those the warehouse still holds as
-    # settled although its ledger (loaded first in the same snapshot, see `load_order`) has their return
+    # settled although its ledger (loaded first in the same snapshot, see `load_order`) has their reversal
     "payments": ById(
         reopen='status = \'settled\' and payment_id in (select payment_id from "raw"."ledger_transactions" '
-        "where kind = 'payment_return')"
+        "where kind in ('payment_return', 'payment_reallocation'))"
     ),
     "payment_distributions": ById(),
     "cash_transfers": ById(),

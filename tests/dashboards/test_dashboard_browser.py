@@ -118,6 +118,19 @@ def servers(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
     api = _serve(
         [sys.executable, "-m", "api.serve", "--port", str(api_port)], env, f"{api_url}/health", tmp / "api.log"
     )
+    # the worker moves the money as `make demo` runs it: the sandbox processor settling at its next run
+    worker_env = env | {
+        "PEERLEND_PROCESSOR_SETTLE_DAYS": "0",
+        "PEERLEND_WORKER_JOB_INTERVALS": '{"processor": 1, "issue_funded": 5, "deliver_outbox": 5}',
+    }
+    worker_log = (tmp / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "api.worker", "--jobs", "processor,issue_funded,deliver_outbox"],
+        cwd=ROOT,
+        env=worker_env,
+        stdout=worker_log,
+        stderr=subprocess.STDOUT,
+    )
     app_cmd = [sys.executable, "-m", "streamlit", "run", "dashboards/server.py", "--server.port", str(app_port)]
     app_cmd += ["--server.headless", "true", "--browser.gatherUsageStats", "false", "--server.address", "127.0.0.1"]
     app_cmd += ["--server.fileWatcherType", "none", "--server.runOnSave", "false", "--client.toolbarMode", "viewer"]
@@ -129,6 +142,8 @@ def servers(platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Ite
             _stop(app)
     finally:
         _stop(api)
+        _stop(worker)
+        worker_log.close()
 
 
 @pytest.fixture(scope="module")
@@ -339,9 +354,13 @@ def test_the_seed_story_by_clicks(servers: Servers, browser: Any) -> None:
     _nav(omar, "Cash and statements")
     omar.locator('[data-testid="stForm"]').first.get_by_label("Amount ($)", exact=True).fill("5,000.00")
     _button(omar, "Deposit")
-    expect(omar.get_by_text("Deposit of $5,000.00 done")).to_be_visible()
-    _nav(omar, "Browse loans")
+    expect(omar.get_by_text("Deposit of $5,000.00 requested")).to_be_visible()
+    for _ in range(60):  # pending until the processor settles it (the worker's next run)
+        if servers.call("GET", "/investors/me/cash", "omar")["available"] == "5000.00":
+            break
+        time.sleep(0.5)
     assert servers.call("GET", "/investors/me/portfolio", "omar")["cash"] == "5000.00"
+    _nav(omar, "Browse loans")
     box = omar.locator('[data-testid="stSelectbox"]').filter(has=omar.get_by_text("Invest in", exact=True))
     box.get_by_role("button", name="Open").click()  # a react-aria combobox in Streamlit 1.67
     omar.get_by_role("option", name=re.compile(f"^#{loan_id} ")).click()

@@ -160,3 +160,15 @@ def test_the_scorer_bins_an_application_under_its_own_reference() -> None:
     assert bins["annual_income_cents"] == len(reference["annual_income_cents"]["edges"]) + 1  # unknown: missing
     term_edges = reference["term_months"]["edges"]
     assert bins["term_months"] == int(np.searchsorted(term_edges, 36, side="left"))
+
+
+def test_bin_counts_sum_applications_per_input_and_bin() -> None:
+    rows = pd.DataFrame(
+        {
+            "input_name": ["dti", "dti", "dti", "fico"],
+            "bin_index": [0, 0, 3, 9],
+            "applications_count": [2, 5, 1, 4],
+        }
+    )
+    assert M.bin_counts(rows) == {"dti": {0: 7, 3: 1}, "fico": {9: 4}}
+    assert M.bin_counts(rows.iloc[0:0]) == {}

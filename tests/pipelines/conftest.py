@@ -169,6 +169,24 @@ class Story:
         finally:
             app.state.database.dispose()
 
+    def move_money(self, moment: datetime, *, settle_all_now: bool = False, returning: str | None = None) -> None:
+        """The worker's processor job at `moment`: queued transfers submitted, what is due settled (two
+        business days after submission in the sandbox), its webhooks delivered. `settle_all_now` is the
+        sandbox's "simulate processing" (everything pending settles); `returning` is a transfer's reference
+        the processor returns R01 at `moment`."""
+        from api.integrations.processor import jobs
+
+        app = create_app(self.settings())
+        try:
+            with frozen_at(moment), TestClient(app):
+                state = app.state
+                jobs.run(state.database, state.processor, state.settings, settle_all_now=settle_all_now)
+                if returning:
+                    state.processor.force_return(returning, "R01", on=moment.date())
+                    jobs.run(state.database, state.processor, state.settings)
+        finally:
+            app.state.database.dispose()
+
     def create_loan(self, client: TestClient, body: dict[str, Any]) -> Any:
         """POST /loans/create as the borrower, with whatever consents the API's loan form asks for."""
         fields = client.app.openapi()["components"]["schemas"]["LoanCreate"]["properties"]  # type: ignore[attr-defined]
@@ -204,6 +222,8 @@ def build_story(url: str, root: Path) -> Story:
         story.call(client, "POST", "/investors/me/deposits", "ivan", json={"amount": "4000.00"})
     with story.on(at(2026, 3, 1, 11)) as client:
         story.call(client, "POST", "/investors/me/deposits", "iris", json={"amount": "3000.00"})
+    story.move_money(at(2026, 3, 1, 12))  # submitted on Sunday: settled two business days later
+    story.move_money(at(2026, 3, 3, 9))
     with story.on(at(2026, 3, 2, 9)) as client:
         loan = story.create_loan(
             client,
@@ -237,7 +257,10 @@ def build_story(url: str, root: Path) -> Story:
     story.investment_ids = (investments[0], investments[1])
     story.profiles = {bella["user_id"]: BORROWER_PROFILE, ivan["user_id"]: INVESTOR_PROFILE}
     assert iris["user_id"] != ivan["user_id"]
+    story.move_money(at(2026, 3, 6, 12))  # the disbursement is submitted, and settles on the 10th
     story.pay_next(at(2026, 4, 3, 8))
+    # the disbursement settles, and the debit too (the sandbox's "simulate processing": it would take to the 7th)
+    story.move_money(at(2026, 4, 3, 12), settle_all_now=True)
     return story
 
 
@@ -249,6 +272,7 @@ def add_second_month_to(story: Story) -> None:
         story.call(client, "PATCH", "/users/me", "bella", json={"annual_income": SECOND_MONTH_INCOME})
     with story.on(at(2026, 5, 5, 10)) as client:
         story.call(client, "POST", "/investors/me/deposits", "ivan", json={"amount": "100.00"})
+    story.move_money(at(2026, 5, 5, 12), settle_all_now=True)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ import sqlalchemy as sa
 from api.kit import clock
 from api.main import create_app
 from api.servicing import daily
-from api.servicing.returns import return_payment
 from api.settings import get_settings
 from tests.pipelines.conftest import Story, at, build_story
 
@@ -56,13 +55,12 @@ def _pay(story: Story, loan_id: int, moment: datetime, amount: str | None = None
         return paid
 
 
-def _return(story: Story, payment_id: int, moment: datetime) -> None:
-    app = create_app(story.settings())
-    try:
-        with clock.frozen_at(moment), app.state.database.transaction() as session:
-            assert return_payment(session, payment_id, "R01", app.state.settings).status == "returned"
-    finally:
-        app.state.database.dispose()
+def _return(story: Story, payment: dict[str, Any], moment: datetime) -> None:
+    """The processor returns the payment's debit (R01), submitted with everything else queued by then."""
+    story.move_money(moment, returning=payment["processor_reference"])
+    with story.on(moment) as client:
+        paid = story.call(client, "GET", f"/loans/{payment['loan_id']}/payments", "bella")
+        assert [p["status"] for p in paid if p["payment_id"] == payment["payment_id"]] == ["returned"]
 
 
 def build_book(url: str, root: Path) -> tuple[Story, int]:
@@ -72,6 +70,7 @@ def build_book(url: str, root: Path) -> tuple[Story, int]:
         story.register(client, "igor", "investor")
         story.call(client, "POST", "/investors/me/deposits", "igor", json={"amount": "1000.00"})
         story.call(client, "POST", "/investors/me/deposits", "ivan", json={"amount": "2000.00"})
+    story.move_money(at(2026, 4, 4, 9, 30), settle_all_now=True)  # the sandbox's "simulate processing"
     second = story.listed_loan_id  # $2,000, 24 months, iris committed $500
     with story.on(at(2026, 4, 4, 10)) as client:
         story.call(client, "POST", f"/loans/{second}/investments", "igor", json={"amount": "500.00"})
@@ -82,7 +81,7 @@ def build_book(url: str, root: Path) -> tuple[Story, int]:
     _pay(story, second, at(2026, 5, 4, 9))
     _serve(story, date(2026, 5, 5), date(2026, 6, 3))
     returned = _pay(story, second, at(2026, 6, 3, 9))
-    _return(story, returned["payment_id"], at(2026, 6, 8, 10))
+    _return(story, returned, at(2026, 6, 8, 10))
     _serve(story, date(2026, 6, 4), date(2026, 6, 25))
     _pay(story, second, at(2026, 6, 26, 9))  # the arrears and the late fee
     _serve(story, date(2026, 6, 26), date(2026, 7, 3))

@@ -1,6 +1,8 @@
 -- The platform's cash flows by month, from the ledger: what came in and went out through the payment
 -- processor (deposits, withdrawals, disbursements, borrower repayments) and what was passed to investors.
--- net_processor_cash_cents is the change in cash held at the processor.
+-- net_processor_cash_cents is the change in cash held at the processor. Each movement counts when it is asked
+-- for (its kind's posting to processor_in_transit; a simulated book's history posts to processor_cash at once);
+-- its settlement later moves it from in transit to processor cash.
 with ledger as (
     select
         cast({{ dbt.date_trunc('month', 'posted_date') }} as date) as month_date,
@@ -23,15 +25,15 @@ payments as (
 monthly as (
     select
         month_date,
-        sum(case when account_type = 'processor_cash' and transaction_kind = 'deposit' then amount_cents else 0 end)
+        sum(case when account_type in ('processor_cash', 'processor_in_transit') and transaction_kind = 'deposit' then amount_cents else 0 end)
             as deposits_cents,
-        -sum(case when account_type = 'processor_cash' and transaction_kind = 'withdrawal' then amount_cents else 0 end)
+        -sum(case when account_type in ('processor_cash', 'processor_in_transit') and transaction_kind = 'withdrawal' then amount_cents else 0 end)
             as withdrawals_cents,
-        -sum(case when account_type = 'processor_cash' and transaction_kind = 'disbursement' then amount_cents else 0 end)
+        -sum(case when account_type in ('processor_cash', 'processor_in_transit') and transaction_kind = 'disbursement' then amount_cents else 0 end)
             as disbursements_cents,
-        sum(case when account_type = 'processor_cash' and transaction_kind = 'repayment' then amount_cents else 0 end)
+        sum(case when account_type in ('processor_cash', 'processor_in_transit') and transaction_kind = 'repayment' then amount_cents else 0 end)
             as repayments_cents,
-        -sum(case when account_type = 'investor_cash' and transaction_kind = 'distribution' then amount_cents else 0 end)
+        -sum(case when account_type in ('investor_cash', 'investor_pending_cash') and transaction_kind = 'distribution' then amount_cents else 0 end)
             as distributed_to_investors_cents,
         sum(case when account_type = 'processor_cash' then amount_cents else 0 end) as net_processor_cash_cents
     from ledger

@@ -34,7 +34,7 @@ ledger_daily as (
         posted_date as activity_date,
         sum(case when account_type = 'loan_principal' and transaction_kind = 'disbursement'
             then amount_cents else 0 end) as originations_cents,
-        sum(case when account_type = 'processor_cash' and transaction_kind = 'deposit'
+        sum(case when account_type in ('processor_cash', 'processor_in_transit') and transaction_kind = 'deposit'
             then amount_cents else 0 end) as deposits_cents,
         sum(case when account_type = 'loan_principal' then amount_cents else 0 end) as principal_change_cents,
         count(distinct case when transaction_kind in ('deposit', 'withdrawal', 'investment')

@@ -150,12 +150,7 @@ def _input_bin_counts(path: Path, table: str, version: str | None) -> dict[str, 
     frame, _ = _read_loans(path, table)
     if frame is None or version is None or frame.empty:
         return {}
-    mine = frame[frame["score_model_version"] == version]
-    grouped = mine.groupby(["input_name", "bin_index"])["applications_count"].sum()
-    counts: dict[str, dict[int, int]] = {}
-    for (name, index), count in grouped.items():
-        counts.setdefault(str(name), {})[int(index)] = int(count)
-    return counts
+    return monitoring.bin_counts(frame[frame["score_model_version"] == version])
 
 
 def _read_loans(path: Path, table: str) -> tuple[Any, str | None]:
