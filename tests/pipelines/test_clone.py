@@ -272,3 +272,39 @@ def test_a_postgresql_book_reconciles_too() -> None:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_set_balances_updates_only_the_staged_accounts_through_a_keyed_join(tmp_path: Path) -> None:
+    """The writer's closing balances: one joined UPDATE that finds each staged account by key (the earlier
+    correlated subqueries scanned the unindexed staging table once per account: quadratic at 1M loans)."""
+    import polars as pl
+
+    from pipelines.simulator.writer import BALANCES_UPDATE, Writer
+
+    url = f"sqlite:///{tmp_path / 'balances.db'}"
+    clone.migrate(url)
+    stamp = datetime(2026, 11, 29, 18, 30)
+    staged = pl.DataFrame(
+        {"account_id": [1, 3], "balance_cents": [12_345, 0], "updated_at": [stamp, stamp]},
+        schema={"account_id": pl.Int64, "balance_cents": pl.Int64, "updated_at": pl.Datetime("us")},
+    )
+    engine = sa.create_engine(url)
+    try:
+        untouched = _q(engine, "select balance_cents, updated_at from ledger_accounts where account_id = 2")
+        with Writer(url) as writer:
+            with writer.conn.cursor() as cur:  # the plan: one scan, every other table searched by key
+                cur.adbc_ingest("clone_balances", writer.convert("ledger_accounts", staged), temporary=True)
+                cur.execute("create unique index clone_balances_account on clone_balances (account_id)")
+                cur.execute("explain query plan " + BALANCES_UPDATE)
+                plan = [str(row[-1]) for row in cur.fetchall()]
+                cur.execute("drop table clone_balances")
+            writer._commit()
+            assert sum(step.startswith("SCAN") for step in plan) == 1, plan
+            writer.set_balances(staged)
+        assert _q(engine, "select account_id, balance_cents, updated_at from ledger_accounts order by 1") == [
+            (1, 12_345, "2026-11-29 18:30:00.000000"),
+            (2, *untouched[0]),
+            (3, 0, "2026-11-29 18:30:00.000000"),
+        ]
+    finally:
+        engine.dispose()
