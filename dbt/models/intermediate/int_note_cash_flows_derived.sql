@@ -10,7 +10,8 @@ with notes as (
 ),
 
 payments as (
-    select payment_id, loan_id, payment_date, principal_cents, interest_cents from {{ ref('stg_payments') }}
+    select payment_id, loan_id, payment_date, principal_cents, interest_cents, payment_status
+    from {{ ref('stg_payments') }}
 ),
 
 stored as (
@@ -27,7 +28,9 @@ note_payments as (
         notes.investment_id,
         notes.investor_id,
         notes.amount_cents,
-        coalesce(stored.principal_cents, 0) as credited_principal_cents
+        -- a returned (or superseded) payment's distribution was reversed: it credits no note any more
+        case when payments.payment_status = 'settled' then coalesce(stored.principal_cents, 0) else 0 end
+            as credited_principal_cents
     from payments
     inner join notes on payments.loan_id = notes.loan_id
     left join stored on payments.payment_id = stored.payment_id and notes.investment_id = stored.investment_id
