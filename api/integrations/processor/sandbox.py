@@ -116,7 +116,10 @@ class SandboxProcessor:
         raised = 0
         with self.database.transaction() as session:
             pending = session.scalars(
-                select(SandboxTransfer).where(SandboxTransfer.status.in_(("pending", "settled"))).with_for_update()
+                select(SandboxTransfer)
+                .where(SandboxTransfer.status.in_(("pending", "settled")))
+                .order_by(SandboxTransfer.submitted_on, SandboxTransfer.created_at, SandboxTransfer.reference)
+                .with_for_update()
             ).all()
             for t in pending:
                 if t.return_code and t.returns_on is not None and t.returns_on <= day:
