@@ -20,7 +20,6 @@ from api.identity.auth import access_claims, caller_for_claims
 from api.identity.caller import Caller
 from api.identity.security import AccessClaims
 from api.integrations.email.mailer import Mailer
-from api.integrations.processor.base import PaymentProcessor
 from api.kit.db import Database
 from api.kit.errors import Forbidden, NotAuthenticated
 from api.kit.ratelimit import RateLimiter
@@ -42,7 +41,6 @@ class Platform:
 
     settings: Settings
     database: Database
-    processor: PaymentProcessor
     mailer: Mailer
     limiter: RateLimiter
 
@@ -60,11 +58,6 @@ async def get_settings_dep(request: Request) -> Settings:
 async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
-
-
-async def get_processor(request: Request) -> PaymentProcessor:
-    processor: PaymentProcessor = request.app.state.processor
-    return processor
 
 
 async def get_mailer(request: Request) -> Mailer:
@@ -87,7 +80,6 @@ async def client_info(
 PlatformDep = Annotated[Platform, Depends(get_platform)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
-ProcessorDep = Annotated[PaymentProcessor, Depends(get_processor)]
 MailerDep = Annotated[Mailer, Depends(get_mailer)]
 ClientDep = Annotated[ClientInfo, Depends(client_info)]
 IdempotencyKey = Annotated[

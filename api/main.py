@@ -81,7 +81,7 @@ def create_app(
         namespace=settings.rate_limit_namespace,
     )
     app.state.limiter = limiter
-    app.state.platform = Platform(settings, database, app.state.processor, app.state.mailer, limiter)
+    app.state.platform = Platform(settings, database, app.state.mailer, limiter)
     # The credit bureau and the one model version this process serves, loaded once at start-up.
     credit.install(app, settings)
     handlers.install(app)

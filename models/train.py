@@ -188,10 +188,16 @@ def proposed_bounds(p: npt.NDArray[np.float64]) -> list[float]:
     return [round(float(q), 3) for q in np.quantile(p, GRADE_QUANTILES)]
 
 
+FINGERPRINT_DECIMALS = 9
+
+
 def fingerprint(data: D.Dataset, cv_repeats: int, families: tuple[E.Family, ...] = E.FAMILIES) -> str:
     """Hash of everything that determines the model: data, features, families, hyperparameters, seeds, library."""
     h = hashlib.sha256()
-    h.update(np.ascontiguousarray(np.nan_to_num(feature_matrix(data), nan=-1e300)).tobytes())
+    # Rounded to 9 decimals before hashing: the features' last bits differ between CPUs (vectorised log and
+    # division), and the fingerprint names the version, so it must be the same on every machine.
+    features = np.nan_to_num(np.round(feature_matrix(data), FINGERPRINT_DECIMALS), nan=-1e300)
+    h.update(np.ascontiguousarray(features).tobytes())
     h.update(pd.util.hash_pandas_object(data.defaulted, index=True).to_numpy().tobytes())
     config = {
         "features": [vars(f) for f in F.FEATURES],

@@ -34,23 +34,6 @@ def payments_of_loan(session: Session, loan_id: int) -> list[Payment]:
     return list(session.scalars(select(Payment).where(Payment.loan_id == loan_id).order_by(Payment.payment_id)))
 
 
-def received_by_note(session: Session, investment_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """(principal, interest) received so far per note."""
-    if not investment_ids:
-        return {}
-    rows = session.execute(
-        select(
-            PaymentDistribution.investment_id,
-            func.coalesce(func.sum(PaymentDistribution.principal_cents), 0),
-            func.coalesce(func.sum(PaymentDistribution.interest_cents), 0),
-        )
-        .join(Payment, Payment.payment_id == PaymentDistribution.payment_id)
-        .where(PaymentDistribution.investment_id.in_(investment_ids), Payment.status == "settled")
-        .group_by(PaymentDistribution.investment_id)
-    ).all()
-    return {investment_id: (int(p), int(i)) for investment_id, p, i in rows}
-
-
 def live_payment_of_transfer(session: Session, transfer_ref_id: int) -> Payment | None:
     """The payment a processor debit paid: the one applied to the loan (a re-allocation supersedes a payment's
     row with a new one for the same transfer)."""

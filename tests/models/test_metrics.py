@@ -63,11 +63,9 @@ def test_family_choice_follows_the_rule(metadata: dict) -> None:
 def test_training_is_reproducible(
     scorer: scoring.CreditScorer, split: tuple[D.Dataset, D.Dataset], metadata: dict
 ) -> None:
-    """The same data, and refitting gives the model. The version string (the fingerprint over the feature matrix's
-    float bytes) is not compared: on another CPU the same features can differ in the last bit, as they did between
-    the machine that trained pd-scorecard-12cebcffe9 and this one; the refit below is compared with a tolerance."""
+    """The committed version string is the fingerprint of this code and data, and refitting gives the model."""
     data = D.load_lending_club()
-    assert metadata["version"].startswith(f"pd-{metadata['model_family']}-")
+    assert metadata["version"] == f"pd-{metadata['model_family']}-{train.fingerprint(data, train.CV_REPEATS)[:10]}"
     assert metadata["data"]["rows"] == len(data.applications)
     assert metadata["data"]["defaults"] == int(data.defaulted.sum())
     fit_on, check_on = split
