@@ -453,3 +453,18 @@ def _snapshot(replay: _Replay, as_of: date) -> Servicing:
 def payoff_quote(terms: Terms, payments: Iterable[Payment], on: date, rules: Rules | None = None) -> int:
     """The exact amount that closes the loan on `on` (0 once repaid or charged off)."""
     return service(terms, payments, on, rules).payoff_cents
+
+
+def payment_ceiling_cents(terms: Terms, before: Servicing) -> int:
+    """The most one payment may be on `before.as_of` (the replay without it): everything that closes the loan
+    that day (after a charge-off: what was written off and is not yet recovered) plus one scheduled installment.
+
+    Why a ceiling: a borrower who overpays a little, by paying a payoff quoted for a later day or the usual
+    installment once too often, is held and refunded; a payment far beyond everything owed is a typo or a
+    probe, and its debit would draw that sum from the borrower's bank account for days before the refund."""
+    s = before.state
+    if s.status == CHARGED_OFF:
+        owed = max(0, s.charged_off_principal_cents + s.interest_cents + s.fees_cents - s.recovered_cents)
+    else:
+        owed = before.payoff_cents
+    return owed + max(terms.scheduled_cents)

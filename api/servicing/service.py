@@ -83,6 +83,14 @@ def replay(session: Session, loan: Loan, as_of: date, settings: Settings) -> ser
     return servicing.service(terms, paid, as_of, rules_for(settings))
 
 
+def payment_ceiling(session: Session, loan: Loan, on: date, settings: Settings) -> tuple[int, int]:
+    """(the most one payment made on `on` may be, what closes the loan that day): see
+    `servicing.payment_ceiling_cents`."""
+    terms, paid = _replay_inputs(session, loan)
+    before = servicing.service(terms, paid, on, rules_for(settings))
+    return servicing.payment_ceiling_cents(terms, before), before.payoff_cents
+
+
 # ------------------------------------------------------------------------------------------ payments
 
 

@@ -139,6 +139,25 @@ def test_partial_and_over_payments(client: TestClient, seed_loan: dict[str, Any]
         assert pay(client, loan_id, "1.00").status_code == 409
 
 
+def test_a_payment_far_beyond_what_is_owed_is_refused_and_writes_nothing(
+    client: TestClient, seed_loan: dict[str, Any]
+) -> None:
+    loan_id = seed_loan["loan_id"]
+    with frozen_at(ONE_MONTH_LATER):
+        before = trial_balance(client)
+        # 5,025.00 closes the loan today; one installment (152.11) more is the most held for a refund
+        refused = pay(client, loan_id, "5177.12")
+        assert refused.status_code == 422, refused.text
+        body = refused.json()
+        assert body["code"] == "payment_too_large"
+        assert "at most 5177.11" in body["detail"] and "5025.00 closes it" in body["detail"]
+        assert pay(client, loan_id, "100000000.00").status_code == 422
+        assert client.get(f"/loans/{loan_id}/payments", headers=login(client, "bella")).json() == []
+        assert trial_balance(client) == before
+        accepted = pay(client, loan_id, "5177.11").json()
+        assert accepted["excess"] == "152.11" and accepted["loan_status"] == "repaid"
+
+
 def test_payments_are_idempotent(client: TestClient, seed_loan: dict[str, Any]) -> None:
     loan_id = seed_loan["loan_id"]
     with frozen_at(ONE_MONTH_LATER):

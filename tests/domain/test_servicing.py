@@ -23,6 +23,7 @@ from api.payments.servicing import (
     Terms,
     late_fee_cents,
     months_elapsed,
+    payment_ceiling_cents,
     payoff_quote,
     service,
 )
@@ -137,6 +138,25 @@ def test_an_overpayment_is_held_for_a_refund_never_as_negative_debt() -> None:
     done = service(terms, [Payment("all", d1, 502_500 + 10_000)], d1)
     assert done.state.status == REPAID and done.state.principal_cents == 0
     assert done.state.excess_cents == 10_000 and done.allocations[0].excess_cents == 10_000
+
+
+def test_one_payment_may_exceed_what_closes_the_loan_by_one_installment_at_most() -> None:
+    terms = terms_for()
+    d1 = terms.due_dates[0]
+    before = service(terms, [], d1)
+    # 5,000.00 + one month's interest closes the seed's loan on its first due date; 152.11 is its installment
+    assert before.payoff_cents == 502_500 and max(terms.scheduled_cents) == 15_211
+    assert payment_ceiling_cents(terms, before) == 502_500 + 15_211
+
+
+def test_after_a_charge_off_the_ceiling_is_what_is_still_written_off() -> None:
+    terms = terms_for()
+    gone = service(terms, [], terms.due_dates[0] + timedelta(days=130))
+    assert gone.state.status == CHARGED_OFF
+    written_off = gone.state.charged_off_principal_cents + gone.state.interest_cents + gone.state.fees_cents
+    assert payment_ceiling_cents(terms, gone) == written_off + 15_211
+    recovered = service(terms, [Payment("r", gone.as_of, 100_000)], gone.as_of)
+    assert payment_ceiling_cents(terms, recovered) == written_off - 100_000 + 15_211
 
 
 def test_a_backdated_payment_is_replayed_in_date_order() -> None:
