@@ -87,7 +87,9 @@ class CloneSpec:
     seed: int = 20261201
     as_of: date = date(2026, 11, 30)
     history_months: int = 12
-    max_notes: int = 3
+    # notes per funded loan, drawn uniformly: about 20 on average, as the book has
+    min_notes: int = 10
+    max_notes: int = 30
     chunk_loans: int = 25_000
 
 
@@ -179,7 +181,7 @@ def _setup(spec: CloneSpec) -> Setup:
     start_day = spec.as_of - timedelta(days=30 * spec.history_months)
     span_days = (spec.as_of - start_day).days
 
-    # loans: listed, funded at once by 1-3 notes, issued; the newest still listed; a few never funded
+    # loans: listed, funded at once by their notes, issued; the newest still listed; a few never funded
     grade = rng.choice(len(GRADES), size=n, p=GRADE_WEIGHTS)
     sub = rng.integers(0, 5, size=n)
     rate_table = np.array([GRADE_RATES_BPS[g] for g in GRADES], dtype=np.int64)
@@ -226,9 +228,12 @@ def _setup(spec: CloneSpec) -> Setup:
         .then(pl.col("created_at") + pl.duration(days=2)),
     )
 
-    # notes: 1-3 distinct investors per funded or listed loan, amounts in $25 steps
+    # notes: min_notes-max_notes distinct investors per funded or listed loan, amounts in $25 steps
     has_notes = loans.filter(pl.col("status").is_in(["current", "listed"]))
-    k = rng.integers(1, spec.max_notes + 1, size=has_notes.height)
+    k = np.minimum(rng.integers(spec.min_notes, spec.max_notes + 1, size=has_notes.height), n_investors)
+    # investors a prime stride apart spread each investor's notes over the book; any stride coprime with the
+    # number of investors keeps a loan's investors distinct
+    stride = 7_919 if n_investors % 7_919 else 1
     notes = (
         has_notes.select("loan_id", "amount_cents", "status", "created_at", "funded_at")
         .with_columns(
@@ -255,7 +260,7 @@ def _setup(spec: CloneSpec) -> Setup:
     )
     notes = (
         notes.with_columns(
-            investor_id=((pl.col("investor_base") + pl.col("slot") * 7_919) % n_investors) + 1,
+            investor_id=((pl.col("investor_base") + pl.col("slot") * stride) % n_investors) + 1,
             amount_cents=pl.col("note_steps") * NOTE_STEP_CENTS,
             created_at=pl.when(pl.col("status") == "current")
             .then(
@@ -1442,12 +1447,23 @@ def main() -> None:
     parser.add_argument("--loans", type=int, default=CloneSpec.loans)
     parser.add_argument("--seed", type=int, default=CloneSpec.seed)
     parser.add_argument("--history-months", type=int, default=CloneSpec.history_months)
+    parser.add_argument("--min-notes", type=int, default=CloneSpec.min_notes, help="notes per funded loan, at least")
+    parser.add_argument("--max-notes", type=int, default=CloneSpec.max_notes, help="notes per funded loan, at most")
     parser.add_argument("--chunk-loans", type=int, default=CloneSpec.chunk_loans, help="loans generated at a time")
     parser.add_argument("--url", required=True, help="SQLAlchemy URL of an EMPTY database (SQLite file or PostgreSQL)")
     args = parser.parse_args()
     if args.url.startswith("sqlite:///") and Path(args.url.removeprefix("sqlite:///")).exists():
         parser.error("the SQLite file exists: the clone writes into an empty database")
-    spec = CloneSpec(loans=args.loans, seed=args.seed, history_months=args.history_months, chunk_loans=args.chunk_loans)
+    if not 1 <= args.min_notes <= args.max_notes:
+        parser.error("notes per loan: need 1 <= --min-notes <= --max-notes")
+    spec = CloneSpec(
+        loans=args.loans,
+        seed=args.seed,
+        history_months=args.history_months,
+        min_notes=args.min_notes,
+        max_notes=args.max_notes,
+        chunk_loans=args.chunk_loans,
+    )
     book = build(args.url, spec, log=lambda m: print(m, flush=True))
     print(book.rows())
 
