@@ -92,6 +92,12 @@ def test_definitions_load() -> None:
     assert job.executor_def.name == dg.in_process_executor.name
     schedule = defs.resolve_schedule_def("warehouse_schedule")
     assert schedule.job_name == "warehouse_job"
+    # the books' reconciliation reads the whole API database: nightly, in a job of its own
+    reconciliation = dg.AssetKey("ledger_reconciliation")
+    assert reconciliation not in job.asset_layer.selected_asset_keys
+    nightly = defs.resolve_job_def("ledger_reconciliation_job")
+    assert nightly.asset_layer.selected_asset_keys == {reconciliation}
+    assert defs.resolve_schedule_def("ledger_reconciliation_schedule").job_name == "ledger_reconciliation_job"
     check_names = {k.name for k in graph.asset_check_keys}
     assert {
         "matches_source",
