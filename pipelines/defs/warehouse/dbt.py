@@ -24,6 +24,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_dbt.asset_utils import DAGSTER_DBT_SELECT_METADATA_KEY, build_dbt_specs
 from dagster_dbt.dbt_manifest import validate_manifest
 
+from pipelines.lib import dbt_runner
 from pipelines.lib.dbt_project import DBT_PROJECT_DIR, dbt_project, ensure_manifest
 from pipelines.lib.extract import changed_since, generation
 from pipelines.lib.publish import built_generation, record_built_generation
@@ -157,20 +158,26 @@ def warehouse_dbt_assets(
         # dagster-dbt adds its own `--select fqn:*`, which a second --select would only widen.
         context.log.info(f"raw tables changed since generation {built}: {changed}; rebuilding what they feed")
         args += ["--exclude", " ".join(unchanged)]
+    ran: set[dg.AssetCheckKey] = set()
     previous = os.environ.get(WORK_PATH_ENV)
     os.environ[WORK_PATH_ENV] = str(warehouse.resolved_work_path())
-    try:  # dbt's process is started here and copies the environment; this process's is restored at once
-        invocation = dbt.cli(args, context=context, target_path=dbt_target_path(warehouse))
+    try:  # dbt runs in this process (pipelines.lib.dbt_runner) and reads the profile's path from here
+        for event in dbt_runner.build(
+            args,
+            context=context,
+            project=dbt_project,
+            translator=TRANSLATOR,
+            target_path=dbt_target_path(warehouse),
+            profiles_dir=dbt.profiles_dir,
+        ):
+            if isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
+                ran.add(dg.AssetCheckKey(event.asset_key, event.check_name))
+            yield event
     finally:
         if previous is None:
             os.environ.pop(WORK_PATH_ENV, None)
         else:
             os.environ[WORK_PATH_ENV] = previous
-    ran: set[dg.AssetCheckKey] = set()
-    for event in invocation.stream():
-        if isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
-            ran.add(dg.AssetCheckKey(event.asset_key, event.check_name))
-        yield event
     if unchanged:
         reconciliation = {spec.key for spec in reconciliation_checks()}
         for key in sorted(context.selected_asset_check_keys - ran - reconciliation, key=str):
