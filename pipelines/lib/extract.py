@@ -73,7 +73,7 @@ TABLES_STATE = "_extract_tables"
 # `changed_generation` rows that are not tables: the platform day moved, or the allow-list dropped something.
 AS_OF_CHANGE = AS_OF_TABLE
 EVERYTHING_CHANGED = "*"
-BOOKKEEPING_TABLES = (STATE_TABLE, AS_OF_TABLE, TABLES_STATE, "_published_build")
+BOOKKEEPING_TABLES = (STATE_TABLE, AS_OF_TABLE, TABLES_STATE, "_published_build", "_published_marks")
 
 
 # ---- masks: vectorised twins of api.identity.bands (tests compare them on every boundary) -------------

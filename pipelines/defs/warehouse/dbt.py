@@ -27,7 +27,7 @@ from dagster_dbt.dbt_manifest import validate_manifest
 from pipelines.lib import dbt_runner
 from pipelines.lib.dbt_project import DBT_PROJECT_DIR, dbt_project, ensure_manifest
 from pipelines.lib.extract import changed_since, generation
-from pipelines.lib.publish import built_generation, record_built_generation
+from pipelines.lib.publish import built_generation, clear_built_marks, record_built_generation
 from pipelines.lib.reconcile import reconcile, reconcile_totals
 from pipelines.lib.resources import WORK_PATH_ENV, SourceDatabase, Warehouse
 
@@ -159,6 +159,10 @@ def warehouse_dbt_assets(
         context.log.info(f"raw tables changed since generation {built}: {changed}; rebuilding what they feed")
         args += ["--exclude", " ".join(unchanged)]
     ran: set[dg.AssetCheckKey] = set()
+    if not unchanged:
+        # a build of everything tests every row and rebuilds every incremental model that asks for a mark
+        with warehouse.connect() as duck:
+            clear_built_marks(duck)
     previous = os.environ.get(WORK_PATH_ENV)
     os.environ[WORK_PATH_ENV] = str(warehouse.resolved_work_path())
     try:  # dbt runs in this process (pipelines.lib.dbt_runner) and reads the profile's path from here
