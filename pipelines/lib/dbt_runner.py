@@ -21,6 +21,7 @@ free for the reconciliation that follows. One invocation at a time per process (
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ from dagster_dbt.asset_utils import extract_runtime_selection_from_args, get_upd
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 _LOCK = threading.Lock()
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # dbt colours its console messages
 
 
 class DbtInProcessError(dg.Failure):
@@ -103,7 +105,7 @@ def build(
         if name in wanted or msg.info.level == EventLevel.ERROR:
             record = msg_to_dict(msg)
             if msg.info.level == EventLevel.ERROR:
-                errors.append(msg.info.msg)
+                errors.append(_ANSI.sub("", msg.info.msg))
             if name in wanted:
                 records.append(record)
 
