@@ -73,7 +73,7 @@ TABLES_STATE = "_extract_tables"
 # `changed_generation` rows that are not tables: the platform day moved, or the allow-list dropped something.
 AS_OF_CHANGE = AS_OF_TABLE
 EVERYTHING_CHANGED = "*"
-BOOKKEEPING_TABLES = (STATE_TABLE, AS_OF_TABLE, TABLES_STATE, "_published_build")
+BOOKKEEPING_TABLES = (STATE_TABLE, AS_OF_TABLE, TABLES_STATE, "_published_build", "_published_marks")
 
 
 # ---- masks: vectorised twins of api.identity.bands (tests compare them on every boundary) -------------
@@ -821,19 +821,33 @@ def _time_sum(dialect_name: str, column: sa.Column) -> Any:
 
 def _probe(source: SourceSnapshot, table: sa.Table, column: sa.Column, floor: datetime) -> tuple[int, str]:
     """(rows, a fingerprint of the rows stamped at or after `floor`: their count, newest stamp and the sum
-    of their stamps): two aggregates of the source table, no row read. Equal fingerprints at the same floor
-    mean no row was inserted or re-stamped inside the window since the last run."""
-    in_window = column >= floor
-    query = sa.select(
-        sa.func.count(),
-        sa.func.max(column),
-        sa.func.count().filter(in_window),
-        _time_sum(source.dialect_name, column).filter(in_window),
-    ).select_from(table)
+    of their stamps): aggregates of the source table, no row read. Equal fingerprints at the same floor
+    mean no row was inserted or re-stamped inside the window since the last run.
+
+    Two queries, not one: the window's aggregates are a range of the stamp's index (every watermark column
+    is indexed), the table's count(*) the smallest index; in one statement SQLite scans the whole table
+    for both."""
+    window = sa.select(sa.func.count(), sa.func.max(column), _time_sum(source.dialect_name, column)).where(
+        column >= floor
+    )
     with source.connection.cursor() as cur:
-        cur.execute(source.sql(query))
-        ((rows, newest, windowed, stamps),) = cur.fetchall()
+        cur.execute(source.sql(sa.select(sa.func.count()).select_from(table)))
+        ((rows,),) = cur.fetchall()
+        cur.execute(source.sql(window.select_from(table)))
+        ((windowed, newest, stamps),) = cur.fetchall()
     return int(rows), repr((floor.isoformat(), str(newest), int(windowed or 0), str(stamps)))
+
+
+def _extracted_on(duck: duckdb.DuckDBPyConnection) -> date | None:
+    """The platform day of the last run (raw.extract_as_of), None before the first."""
+    exists = duck.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [RAW_SCHEMA, AS_OF_TABLE],
+    ).fetchall()[0][0]
+    if not exists:
+        return None
+    rows = duck.execute(f'select max(as_of_date) from "{RAW_SCHEMA}"."{AS_OF_TABLE}"').fetchall()
+    return rows[0][0] if rows else None
 
 
 def record_run(duck: duckdb.DuckDBPyConnection, changed_rows: int, changed_tables: Sequence[str] = ()) -> int:
@@ -1036,7 +1050,9 @@ class LoadResult:
     rows_updated: int  # rows replaced by a newer version
     high_water_mark: str | None  # the id or updated_at mark after the load
     warehouse_rows: int
-    source_rows: int  # all rows of the source table in the run's snapshot
+    # all rows of the source table in the run's snapshot; for an insert-only table after the platform day's first
+    # run, the warehouse's rows at or below the window's floor plus the source's past it (see load_table)
+    source_rows: int
     seconds: float = 0.0
 
     @property
@@ -1091,8 +1107,24 @@ def load_table(
             assert source is not None
             if isinstance(mode, ById):
                 ((hwm, held),) = duck.execute(f'select max("{pk.name}"), count(*) from {target}').fetchall()
-                ((newest, source_rows),) = _rows(source, sa.select(sa.func.max(pk), sa.func.count()).select_from(table))
                 floor = max(int(hwm) - LOOKBACK_IDS, 0)
+                if mode.reopen is None and _extracted_on(duck) == today:
+                    # Immutable rows, and this platform day's first run counted the whole table already: count
+                    # only the window past the floor, in the source (a range of its primary key: no scan of the
+                    # table, whose count(*) reads every page on SQLite), and take the rows at or below the floor
+                    # as held. They never change (the API refuses UPDATE and DELETE on the ledger; the other
+                    # tables are insert-only), and the day's first run, which counts every row, would catch a
+                    # row that went missing.
+                    ((newest,),) = _rows(source, sa.select(sa.func.max(pk)).select_from(table))
+                    ((windowed,),) = _rows(source, sa.select(sa.func.count()).select_from(table).where(pk > floor))
+                    ((held_below,),) = duck.execute(
+                        f'select count(*) from {target} where "{pk.name}" <= ?', [floor]
+                    ).fetchall()
+                    source_rows = int(held_below) + int(windowed)
+                else:
+                    ((newest, source_rows),) = _rows(
+                        source, sa.select(sa.func.max(pk), sa.func.count()).select_from(table)
+                    )
                 # Append-only: the same newest id and the same count mean the same rows (the warehouse's
                 # ids are a subset of the source's), so nothing past the mark is read at all.
                 unchanged = newest is not None and int(newest) == int(hwm) and int(source_rows) == int(held)

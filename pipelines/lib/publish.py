@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 
 BUILT_TABLE = "_published_build"
+# the keys a published build covered, per immutable raw table (record_built_marks)
+MARKS_TABLE = "_published_marks"
 
 
 def built_generation(duck: duckdb.DuckDBPyConnection) -> int | None:
@@ -33,9 +35,51 @@ def built_generation(duck: duckdb.DuckDBPyConnection) -> int | None:
 
 
 def record_built_generation(duck: duckdb.DuckDBPyConnection, generation: int) -> None:
-    duck.execute(f'create table if not exists raw."{BUILT_TABLE}" (generation BIGINT)')
-    duck.execute(f'delete from raw."{BUILT_TABLE}"')
-    duck.execute(f'insert into raw."{BUILT_TABLE}" values (?)', [generation])
+    """After a build passed every test and reconciliation: its generation, and the marks of what it covered
+    (`record_built_marks`), in one transaction."""
+    duck.execute("begin transaction")
+    try:
+        duck.execute(f'create table if not exists raw."{BUILT_TABLE}" (generation BIGINT)')
+        duck.execute(f'delete from raw."{BUILT_TABLE}"')
+        duck.execute(f'insert into raw."{BUILT_TABLE}" values (?)', [generation])
+        record_built_marks(duck)
+        duck.execute("commit")
+    except BaseException:
+        duck.execute("rollback")
+        raise
+
+
+def _immutable_tables() -> dict[str, str]:
+    """{raw table: its integer key} for the append-only tables whose rows never change once written (no
+    `reopen`): what a mark can vouch for."""
+    from pipelines.lib.extract import LOAD_MODES, ById, primary_key, source_tables
+
+    tables = source_tables()
+    return {
+        name: primary_key(tables[name]).name
+        for name, mode in LOAD_MODES.items()
+        if isinstance(mode, ById) and mode.reopen is None and name in tables
+    }
+
+
+def record_built_marks(duck: duckdb.DuckDBPyConnection) -> None:
+    """raw._published_marks: the largest key of each immutable raw table as the build saw it (nothing writes
+    raw between dbt and this). dbt's `published_mark` macro reads them: rows past a mark are what the next
+    incremental build tests and rebuilds; rows up to it were built and tested by a published build."""
+    duck.execute(f'create or replace table raw."{MARKS_TABLE}" (table_name VARCHAR, max_id BIGINT)')
+    present = {
+        r[0]
+        for r in duck.execute("select table_name from information_schema.tables where table_schema = 'raw'").fetchall()
+    }
+    for table, key in sorted(_immutable_tables().items()):
+        if table in present:
+            duck.execute(f'insert into raw."{MARKS_TABLE}" select ?, max("{key}") from raw."{table}"', [table])
+
+
+def clear_built_marks(duck: duckdb.DuckDBPyConnection) -> None:
+    """Before a build of everything: without marks, every test reads every row and every incremental
+    model that asks for a mark rebuilds from all rows."""
+    duck.execute(f'drop table if exists raw."{MARKS_TABLE}"')
 
 
 @dataclass(frozen=True)

@@ -350,6 +350,41 @@ def test_a_crashed_extraction_resumes_without_duplicates_and_equals_a_full_refre
         fresh.close()
 
 
+def test_immutable_tables_count_the_window_after_the_day_s_first_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An insert-only table is counted whole on the platform day's first run; later runs that day count only
+    the window past the mark in the source (no scan) and take the rows below it as held, so they still see
+    every new row. A row that vanished below the window is caught by the next day's first run."""
+    from pipelines.lib import extract
+    from tests.pipelines.conftest import add_second_month_to, build_story
+
+    url = f"sqlite:///{tmp_path / 'source.db'}"
+    story = build_story(url, tmp_path)
+    table = source_tables()["cash_transfers"]
+    duck = duckdb.connect(str(tmp_path / "w.duckdb"))
+    monkeypatch.setattr(extract, "LOOKBACK_IDS", 0)  # the story's ids are far below the real window
+    try:
+        with clock.frozen_at(datetime(2026, 7, 14, 12, tzinfo=UTC)):
+            with open_snapshot(url) as snap:
+                first = load_table(snap, duck, table)
+            extract.record_run(duck, first.rows_inserted, ["cash_transfers"])
+            add_second_month_to(story)
+            with open_snapshot(url) as snap:
+                later = load_table(snap, duck, table)
+            assert later.rows_inserted == 1 and later.matches_source  # the deposit, counted in the window
+            with story.engine().begin() as conn:  # a breach of the contract: a transfer below the mark deleted
+                conn.execute(sa.text("delete from cash_transfers where transfer_id = 1"))
+            with open_snapshot(url) as snap:
+                assert load_table(snap, duck, table).matches_source  # trusted below the mark, that day
+            extract.record_run(duck, 0)
+        with clock.frozen_at(datetime(2026, 7, 15, 12, tzinfo=UTC)), open_snapshot(url) as snap:
+            next_day = load_table(snap, duck, table)
+        assert not next_day.matches_source and next_day.source_rows == next_day.warehouse_rows - 1
+    finally:
+        duck.close()
+
+
 def _accepted_values(yml: dict, model: str, column: str) -> list[str]:
     (node,) = [m for m in yml["models"] if m["name"] == model]
     (col,) = [c for c in node["columns"] if c["name"] == column]

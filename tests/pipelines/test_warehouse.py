@@ -449,6 +449,51 @@ def test_pipeline_builds_marts_loads_incrementally_and_publishes(
     assert totals.passed and totals.metadata["source_entries"].value == totals.metadata["warehouse_entries"].value > 0
 
 
+# The incremental models (each recomputes only what a published build's marks say is new) and the marts
+# that read them.
+INCREMENTAL_RELATIONS = (
+    "intermediate.int_ledger_entries_joined",
+    "intermediate.int_ledger_daily",
+    "intermediate.int_ledger_monthly",
+    "marts.fct_ledger_account_balances",
+    "marts.fct_platform_kpis_daily",
+    "marts.fct_platform_kpis_monthly",
+    "marts.fct_cash_flows_monthly",
+)
+
+
+def test_incremental_models_equal_a_full_refresh(
+    pipeline_env: tuple[Path, Any], first_run: dg.ExecuteInProcessResult
+) -> None:
+    """After the runs above (a first build, an incremental one a month later that merged only the new postings'
+    accounts, days and months, a no-change one), `dbt run --full-refresh` of the incremental models and the
+    marts they feed, on a copy of the published warehouse, gives exactly the same rows."""
+    import os
+    import shutil
+    import subprocess
+
+    from pipelines.lib.dbt_project import DBT_PROJECT_DIR, dbt_executable
+
+    root, _ = pipeline_env
+    marks = dict(_query("select table_name, max_id from raw._published_marks"))
+    assert marks["ledger_entries"] > 0  # the incremental models had a mark to merge from
+    scratch = root / "full_refresh.duckdb"
+    shutil.copyfile(published(), scratch)
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PEERLEND_WAREHOUSE_WORK_PATH": str(scratch)}
+    models = [r.split(".")[1] for r in INCREMENTAL_RELATIONS]
+    done = subprocess.run(
+        [dbt_executable(), "run", "--full-refresh", "--select", *models, "--target-path", str(root / "dbt_fr_target")],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-4000:]
+    incremental = relation_fingerprints(published())
+    refreshed = relation_fingerprints(scratch)
+    assert {r: incremental[r] for r in INCREMENTAL_RELATIONS} == {r: refreshed[r] for r in INCREMENTAL_RELATIONS}
+
+
 def test_installment_state_matches_the_api_on_every_installment(
     pipeline_env: tuple[Path, Any], first_run: dg.ExecuteInProcessResult
 ) -> None:

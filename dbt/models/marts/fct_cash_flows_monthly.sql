@@ -3,15 +3,7 @@
 -- net_processor_cash_cents is the change in cash held at the processor. Each movement counts when it is asked
 -- for (its kind's posting to processor_in_transit; a simulated book's history posts to processor_cash at once);
 -- its settlement later moves it from in transit to processor cash.
-with ledger as (
-    select
-        cast({{ dbt.date_trunc('month', 'posted_date') }} as date) as month_date,
-        account_type,
-        transaction_kind,
-        amount_cents
-    from {{ ref('int_ledger_entries_joined') }}
-),
-
+with
 payments as (
     select
         cast({{ dbt.date_trunc('month', 'payment_date') }} as date) as month_date,
@@ -22,22 +14,17 @@ payments as (
     group by 1
 ),
 
+-- the ledger's flows per month, kept incrementally (int_ledger_monthly): a month of the whole ledger each
 monthly as (
     select
         month_date,
-        sum(case when account_type in ('processor_cash', 'processor_in_transit') and transaction_kind = 'deposit' then amount_cents else 0 end)
-            as deposits_cents,
-        -sum(case when account_type in ('processor_cash', 'processor_in_transit') and transaction_kind = 'withdrawal' then amount_cents else 0 end)
-            as withdrawals_cents,
-        -sum(case when account_type in ('processor_cash', 'processor_in_transit') and transaction_kind = 'disbursement' then amount_cents else 0 end)
-            as disbursements_cents,
-        sum(case when account_type in ('processor_cash', 'processor_in_transit') and transaction_kind = 'repayment' then amount_cents else 0 end)
-            as repayments_cents,
-        -sum(case when account_type in ('investor_cash', 'investor_pending_cash') and transaction_kind = 'distribution' then amount_cents else 0 end)
-            as distributed_to_investors_cents,
-        sum(case when account_type = 'processor_cash' then amount_cents else 0 end) as net_processor_cash_cents
-    from ledger
-    group by month_date
+        deposits_cents,
+        withdrawals_cents,
+        disbursements_cents,
+        repayments_cents,
+        distributed_to_investors_cents,
+        net_processor_cash_cents
+    from {{ ref('int_ledger_monthly') }}
 ),
 
 final as (

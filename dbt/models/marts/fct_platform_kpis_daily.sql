@@ -9,11 +9,6 @@ payments as (
     select payment_date, amount_cents, interest_cents from {{ ref('stg_payments') }}
 ),
 
-ledger as (
-    select posted_date, account_type, transaction_kind, investor_id, amount_cents
-    from {{ ref('int_ledger_entries_joined') }}
-),
-
 listed as (
     select cast(created_at as date) as activity_date, count(*) as loans_listed
     from loans group by 1
@@ -29,17 +24,15 @@ repaid as (
     from payments group by 1
 ),
 
+-- the ledger's flows per day, kept incrementally (int_ledger_daily): a day of the whole ledger each
 ledger_daily as (
     select
         posted_date as activity_date,
-        sum(case when account_type = 'loan_principal' and transaction_kind = 'disbursement'
-            then amount_cents else 0 end) as originations_cents,
-        sum(case when account_type in ('processor_cash', 'processor_in_transit') and transaction_kind = 'deposit'
-            then amount_cents else 0 end) as deposits_cents,
-        sum(case when account_type = 'loan_principal' then amount_cents else 0 end) as principal_change_cents,
-        count(distinct case when transaction_kind in ('deposit', 'withdrawal', 'investment')
-            then investor_id end) as active_investors
-    from ledger group by 1
+        originations_cents,
+        deposits_cents,
+        principal_change_cents,
+        active_investors
+    from {{ ref('int_ledger_daily') }}
 ),
 
 bounds as (

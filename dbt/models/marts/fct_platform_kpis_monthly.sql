@@ -15,16 +15,6 @@ with loans as (
     from {{ ref('stg_loans') }}
 ),
 
-ledger as (
-    select
-        cast({{ dbt.date_trunc('month', 'posted_date') }} as date) as month_date,
-        account_type,
-        transaction_kind,
-        investor_id,
-        amount_cents
-    from {{ ref('int_ledger_entries_joined') }}
-),
-
 listed as (
     select listed_month_date as month_date, count(*) as loans_listed from loans group by 1
 ),
@@ -34,15 +24,9 @@ funded as (
     from loans where funded_month_date is not null group by 1
 ),
 
+-- the ledger's flows per month, kept incrementally (int_ledger_monthly): a month of the whole ledger each
 ledger_monthly as (
-    select
-        month_date,
-        sum(case when account_type = 'loan_principal' and transaction_kind = 'disbursement' then amount_cents else 0 end)
-            as originations_cents,
-        count(distinct case when transaction_kind in ('deposit', 'withdrawal', 'investment', 'distribution')
-            then investor_id end) as active_investors
-    from ledger
-    group by month_date
+    select month_date, originations_cents, active_investors from {{ ref('int_ledger_monthly') }}
 ),
 
 originated as (
@@ -55,10 +39,7 @@ originated as (
 -- Fee revenue is what the ledger credits to the platform's revenue accounts: origination fees kept at
 -- issuance (platform_fee_income) and servicing income (late fees and the like, platform_servicing_income).
 fees as (
-    select month_date, -sum(amount_cents) as fee_revenue_cents
-    from ledger
-    where account_type in ('platform_fee_income', 'platform_servicing_income')
-    group by 1
+    select month_date, fee_revenue_cents from {{ ref('int_ledger_monthly') }}
 ),
 
 charge_offs as (

@@ -9,7 +9,13 @@ the step reconciles the work file with the API's database (`reconciles_with_sour
 test or reconciliation fails the step and leaves the previous snapshot in place.
 
 The multi-asset is dagster-dbt's own (`build_dbt_specs`, as `@dbt_assets` builds it) with the two
-reconciliation checks added, so dbt tests still arrive as asset checks.
+reconciliation checks added, so dbt tests still arrive as asset checks. dbt itself runs in this process
+(`pipelines.lib.dbt_runner`, dbt's `dbtRunner`), its results translated by dagster-dbt as before.
+
+Incremental builds: a published build records the marks of what it covered (`raw._published_marks`, see
+pipelines/lib/publish.py and dbt/macros/new_rows.sql); the next build's incremental ledger models recompute
+only what has postings past them and the ledger's row-level tests read only those rows. A build of everything
+drops the marks first, so it tests every row and recomputes every incremental model in full.
 """
 
 import hashlib
@@ -24,13 +30,18 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_dbt.asset_utils import DAGSTER_DBT_SELECT_METADATA_KEY, build_dbt_specs
 from dagster_dbt.dbt_manifest import validate_manifest
 
+from pipelines.lib import dbt_runner
 from pipelines.lib.dbt_project import DBT_PROJECT_DIR, dbt_project, ensure_manifest
 from pipelines.lib.extract import changed_since, generation
-from pipelines.lib.publish import built_generation, record_built_generation
+from pipelines.lib.publish import built_generation, clear_built_marks, record_built_generation
 from pipelines.lib.reconcile import reconcile, reconcile_totals
 from pipelines.lib.resources import WORK_PATH_ENV, SourceDatabase, Warehouse
 
 _LAYERS = ("staging", "intermediate", "marts", "snapshots")
+# dbt runs in the step's own process (pipelines.lib.dbt_runner: no interpreter start and dbt import per run,
+# seconds on 2 cores). Set to 1 to run it as dagster-dbt's subprocess instead, e.g. to keep dbt's DuckDB
+# memory out of the step's process at a scale where the two together would not fit.
+DBT_SUBPROCESS_ENV = "PEERLEND_DBT_SUBPROCESS"
 PORTFOLIOS = dg.AssetKey(["marts", "fct_investor_portfolios"])
 ACCOUNT_BALANCES = dg.AssetKey(["marts", "fct_ledger_account_balances"])
 
@@ -157,20 +168,34 @@ def warehouse_dbt_assets(
         # dagster-dbt adds its own `--select fqn:*`, which a second --select would only widen.
         context.log.info(f"raw tables changed since generation {built}: {changed}; rebuilding what they feed")
         args += ["--exclude", " ".join(unchanged)]
+    ran: set[dg.AssetCheckKey] = set()
+    if not unchanged:
+        # a build of everything tests every row and rebuilds every incremental model that asks for a mark
+        with warehouse.connect() as duck:
+            clear_built_marks(duck)
     previous = os.environ.get(WORK_PATH_ENV)
     os.environ[WORK_PATH_ENV] = str(warehouse.resolved_work_path())
-    try:  # dbt's process is started here and copies the environment; this process's is restored at once
-        invocation = dbt.cli(args, context=context, target_path=dbt_target_path(warehouse))
+    try:  # dbt reads the profile's path from the environment (a subprocess copies it when it starts)
+        if os.environ.get(DBT_SUBPROCESS_ENV, "") in ("1", "true"):
+            events = dbt.cli(args, context=context, target_path=dbt_target_path(warehouse)).stream()
+        else:
+            events = dbt_runner.build(
+                args,
+                context=context,
+                project=dbt_project,
+                translator=TRANSLATOR,
+                target_path=dbt_target_path(warehouse),
+                profiles_dir=dbt.profiles_dir,
+            )
+        for event in events:
+            if isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
+                ran.add(dg.AssetCheckKey(event.asset_key, event.check_name))
+            yield event
     finally:
         if previous is None:
             os.environ.pop(WORK_PATH_ENV, None)
         else:
             os.environ[WORK_PATH_ENV] = previous
-    ran: set[dg.AssetCheckKey] = set()
-    for event in invocation.stream():
-        if isinstance(event, dg.AssetCheckResult | dg.AssetCheckEvaluation):
-            ran.add(dg.AssetCheckKey(event.asset_key, event.check_name))
-        yield event
     if unchanged:
         reconciliation = {spec.key for spec in reconciliation_checks()}
         for key in sorted(context.selected_asset_check_keys - ran - reconciliation, key=str):
