@@ -7,9 +7,9 @@ runs it with its default filters, cold (empty cache, fresh connection) and warm 
                                                                             # cloned and built if missing
 
 ``--loans N`` reuses ``data/bench/warehouse-N.duckdb`` when present (``benchmarks/warehouse.py --keep`` leaves
-it there); otherwise it clones N loans with ``pipelines.clone`` (reusing ``data/bench/clone-N.db``) and runs the
-pipeline once. The borrower pages read only the API (a borrower's loans, schedules and payments), so they have
-no warehouse work to time here; the investor pages are timed for the investor holding the most notes, the
+it there); otherwise it clones N loans with ``pipelines.clone`` (reusing ``data/bench/clone-N-notes10-30.db``)
+and runs the pipeline once. The borrower pages read only the API (a borrower's loans, schedules and payments), so
+they have no warehouse work to time here; the investor pages are timed for the investor holding the most notes, the
 platform pages for staff. The target: every page's warehouse work under one second, cold.
 """
 
@@ -37,7 +37,10 @@ def _build(loans: int, directory: Path) -> Path:
     if published.exists():
         return published
     directory.mkdir(parents=True, exist_ok=True)
-    source = (directory / f"clone-{loans}.db").resolve()
+    from pipelines.clone import CloneSpec
+
+    # the name benchmarks/warehouse.py caches a clone of the default book under
+    source = (directory / f"clone-{loans}-notes{CloneSpec.min_notes}-{CloneSpec.max_notes}.db").resolve()
     if not source.exists():
         started = time.perf_counter()
         subprocess.run(
