@@ -444,6 +444,17 @@ def test_pipeline_builds_marts_loads_incrementally_and_publishes(
     assert all(v["rows_inserted"] == 0 and v["rows_updated"] == 0 for v in _loaded(third).values())
     assert relation_fingerprints(published()) == fingerprints
     assert len(fingerprints) > 50
+    # the raw ledger checks are those of the published build, whose raw tables these still are
+    held = {
+        e.check_name: e.metadata
+        for e in third.get_asset_check_evaluations()
+        if e.check_name in ("ledger_balanced", "balances_match_postings")
+    }
+    assert set(held) == {"ledger_balanced", "balances_match_postings"}
+    assert all(m["raw_unchanged_since_published_build"].value is True for m in held.values())
+    # while the second run, after new rows, computed them
+    recomputed = [e for e in second.get_asset_check_evaluations() if e.check_name == "ledger_balanced"]
+    assert recomputed and "ledger_total_cents" in recomputed[0].metadata
     # the reconciliation is never carried over: it read the API's database again in this run
     (totals,) = [e for e in third.get_asset_check_evaluations() if e.check_name == "totals_match_source"]
     assert totals.passed and totals.metadata["source_entries"].value == totals.metadata["warehouse_entries"].value > 0

@@ -22,6 +22,7 @@ from pipelines.lib.extract import (
     source_tables,
     unbalanced_ledger,
 )
+from pipelines.lib.publish import built_generation
 from pipelines.lib.resources import SourceDatabase, Warehouse
 
 GROUP = "raw"
@@ -130,23 +131,42 @@ def raw_tables(context: dg.AssetExecutionContext, config: ExtractConfig, source:
                     passed=result.matches_source,
                     metadata={"warehouse_rows": result.warehouse_rows, "source_rows": result.source_rows},
                 )
+        generation = record_run(duck, changed + len(dropped), changed_tables)
+        # The ledger checks read every raw posting (5 s at 1M loans). When the raw tables are still those of the
+        # published build (same generation), that build passed them (they block it), so their result stands.
+        published = built_generation(duck)
+        held = published is not None and generation == published
         if raw_key("ledger_entries") in context.selected_asset_keys:
             if dg.AssetCheckKey(raw_key("ledger_entries"), "ledger_balanced") in checks:
-                total, unbalanced = unbalanced_ledger(duck)
-                yield dg.AssetCheckResult(
-                    asset_key=raw_key("ledger_entries"),
-                    check_name="ledger_balanced",
-                    passed=total == 0 and unbalanced == 0,
-                    metadata={"ledger_total_cents": total, "unbalanced_transactions": unbalanced},
-                )
+                if held:
+                    yield _held_check(raw_key("ledger_entries"), "ledger_balanced", generation)
+                else:
+                    total, unbalanced = unbalanced_ledger(duck)
+                    yield dg.AssetCheckResult(
+                        asset_key=raw_key("ledger_entries"),
+                        check_name="ledger_balanced",
+                        passed=total == 0 and unbalanced == 0,
+                        metadata={"ledger_total_cents": total, "unbalanced_transactions": unbalanced},
+                    )
         if raw_key("ledger_accounts") in context.selected_asset_keys:
             if dg.AssetCheckKey(raw_key("ledger_accounts"), "balances_match_postings") in checks:
-                checked, off = accounts_off_postings(duck)
-                yield dg.AssetCheckResult(
-                    asset_key=raw_key("ledger_accounts"),
-                    check_name="balances_match_postings",
-                    passed=not off,
-                    metadata={"accounts_checked": checked, "first_mismatches": dg.MetadataValue.json(off[:20])},
-                )
-        generation = record_run(duck, changed + len(dropped), changed_tables)
+                if held:
+                    yield _held_check(raw_key("ledger_accounts"), "balances_match_postings", generation)
+                else:
+                    checked, off = accounts_off_postings(duck)
+                    yield dg.AssetCheckResult(
+                        asset_key=raw_key("ledger_accounts"),
+                        check_name="balances_match_postings",
+                        passed=not off,
+                        metadata={"accounts_checked": checked, "first_mismatches": dg.MetadataValue.json(off[:20])},
+                    )
         context.log.info(f"extracted {len(selected)} tables, {changed} rows new or changed (generation {generation})")
+
+
+def _held_check(key: dg.AssetKey, name: str, generation: int) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=name,
+        passed=True,
+        metadata={"result_of_generation": generation, "raw_unchanged_since_published_build": True},
+    )
