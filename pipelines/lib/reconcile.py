@@ -81,6 +81,16 @@ def entries_up_to(source: SourceSnapshot, mark: int) -> int:
     return total - later
 
 
+def _past_mark(source: SourceSnapshot, e: sa.Table, mark: int) -> sa.ColumnElement[bool] | None:
+    """The entries past the mark as a closed id range, or None when there are none. Closed because with
+    `entry_id > mark` alone SQLite walks the whole ledger by its account index to group the sums (5 s at 1M
+    loans for the 20,000 entries of a run); bounded by the newest id it reads just that range (0.01 s)."""
+    newest = source.scalar(sa.select(sa.func.max(e.c.entry_id)))
+    if newest is None or int(newest) <= mark:
+        return None
+    return e.c.entry_id.between(mark + 1, int(newest))
+
+
 def source_balances_at(source: SourceSnapshot | None, high_water_mark: int | None) -> tuple[int, pl.DataFrame]:
     """(source entries up to the mark, every source account with its balance as of the mark):
     columns account_id, account_type, owner_id, balance_cents."""
@@ -93,11 +103,16 @@ def source_balances_at(source: SourceSnapshot | None, high_water_mark: int | Non
     mark = high_water_mark if high_water_mark is not None else 0
     entries = entries_up_to(source, mark)
     accounts = _frame(source, sa.select(a.c.account_id, a.c.account_type, a.c.owner_id, a.c.balance_cents))
-    later = _frame(
-        source,
-        sa.select(e.c.account_id, sa.func.sum(e.c.amount_cents).label("later_cents"))
-        .where(e.c.entry_id > mark)
-        .group_by(e.c.account_id),
+    past = _past_mark(source, e, mark)
+    later = (
+        pl.DataFrame()
+        if past is None
+        else _frame(
+            source,
+            sa.select(e.c.account_id, sa.func.sum(e.c.amount_cents).label("later_cents"))
+            .where(past)
+            .group_by(e.c.account_id),
+        )
     )
     if accounts.is_empty():
         return entries, empty
@@ -227,12 +242,17 @@ def source_totals_at(
             sa.func.coalesce(sa.func.sum(a.c.balance_cents), 0).label("balance_cents"),
         ).group_by(a.c.account_type),
     )
-    later = _frame(
-        source,
-        sa.select(a.c.account_type, sa.func.sum(e.c.amount_cents).label("later_cents"))
-        .select_from(e.join(a, a.c.account_id == e.c.account_id))
-        .where(e.c.entry_id > mark)
-        .group_by(a.c.account_type),
+    past = _past_mark(source, e, mark)
+    later = (
+        pl.DataFrame()
+        if past is None
+        else _frame(
+            source,
+            sa.select(a.c.account_type, sa.func.sum(e.c.amount_cents).label("later_cents"))
+            .select_from(e.join(a, a.c.account_id == e.c.account_id))
+            .where(past)
+            .group_by(a.c.account_type),
+        )
     )
     after = {str(r["account_type"]): int(r["later_cents"]) for r in later.iter_rows(named=True)} if later.height else {}
     out = {
