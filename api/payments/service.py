@@ -39,10 +39,6 @@ class LoanNotRepayable(Conflict):
     code = "loan_not_repayable"
 
 
-class PaymentTooLarge(InvalidInput):
-    code = "payment_too_large"
-
-
 @dataclass(frozen=True)
 class PaymentResult:
     payment: Payment
@@ -68,13 +64,6 @@ def make_payment(
         raise NotFound(f"loan {loan_id} not found")
     if not _takes_payments(loan.status) or loan.disbursed_at is None:
         raise LoanNotRepayable(f"loan {loan_id} is {loan.status.replace('_', ' ')}; it takes no payments")
-    ceiling, closes = servicer.payment_ceiling(session, loan, today(), settings)
-    if amount_cents > ceiling:
-        owed = "what it owes" if loan.status == LoanStatus.CHARGED_OFF else f"{format_cents(closes)} closes it"
-        raise PaymentTooLarge(
-            f"a payment on loan {loan_id} can be at most {format_cents(ceiling)} today ({owed}, and up to one "
-            f"installment more is held for a refund); you asked to pay {format_cents(amount_cents)}"
-        )
     # The debit goes to the processor's outbox with the payment: both commit, or neither does.
     debit = outbox.enqueue(
         session,
@@ -94,6 +83,7 @@ def make_payment(
         settings=settings,
         actor=Actor.of(caller),
         transfer_ref_id=debit.transfer_ref_id,
+        limit_overpayment=True,  # refused: the transaction rolls back, the outbox row with it
     )
     session.flush()
     return PaymentResult(

@@ -455,16 +455,20 @@ def payoff_quote(terms: Terms, payments: Iterable[Payment], on: date, rules: Rul
     return service(terms, payments, on, rules).payoff_cents
 
 
-def payment_ceiling_cents(terms: Terms, before: Servicing) -> int:
-    """The most one payment may be on `before.as_of` (the replay without it): everything that closes the loan
-    that day (after a charge-off: what was written off and is not yet recovered) plus one scheduled installment.
+def beyond_owed_cents(after: Servicing, new: Allocation) -> int:
+    """What payment `new` paid beyond everything the loan owed when it was made (`after`: the replay ending with
+    it): its excess, or after a charge-off the part of its recovery past what was written off."""
+    if new.recovery_cents:
+        s = after.state
+        written_off = s.charged_off_principal_cents + s.interest_cents + s.fees_cents
+        return min(new.recovery_cents, max(0, s.recovered_cents - written_off))
+    return new.excess_cents
 
-    Why a ceiling: a borrower who overpays a little, by paying a payoff quoted for a later day or the usual
+
+def overpayment_allowed_cents(terms: Terms) -> int:
+    """The most one payment may pay beyond everything owed: one scheduled installment.
+
+    Why a limit: a borrower who overpays a little, by paying a payoff quoted for a later day or the usual
     installment once too often, is held and refunded; a payment far beyond everything owed is a typo or a
     probe, and its debit would draw that sum from the borrower's bank account for days before the refund."""
-    s = before.state
-    if s.status == CHARGED_OFF:
-        owed = max(0, s.charged_off_principal_cents + s.interest_cents + s.fees_cents - s.recovered_cents)
-    else:
-        owed = before.payoff_cents
-    return owed + max(terms.scheduled_cents)
+    return max(terms.scheduled_cents)

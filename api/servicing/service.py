@@ -17,6 +17,7 @@ from fractions import Fraction
 from sqlalchemy.orm import Session
 
 from api.kit.clock import utcnow
+from api.kit.errors import InvalidInput
 from api.kit.money import format_cents, round_half_up
 from api.ledger import postings as ledger_postings
 from api.ledger import repository as ledger_repo
@@ -83,15 +84,11 @@ def replay(session: Session, loan: Loan, as_of: date, settings: Settings) -> ser
     return servicing.service(terms, paid, as_of, rules_for(settings))
 
 
-def payment_ceiling(session: Session, loan: Loan, on: date, settings: Settings) -> tuple[int, int]:
-    """(the most one payment made on `on` may be, what closes the loan that day): see
-    `servicing.payment_ceiling_cents`."""
-    terms, paid = _replay_inputs(session, loan)
-    before = servicing.service(terms, paid, on, rules_for(settings))
-    return servicing.payment_ceiling_cents(terms, before), before.payoff_cents
-
-
 # ------------------------------------------------------------------------------------------ payments
+
+
+class PaymentTooLarge(InvalidInput):
+    code = "payment_too_large"
 
 
 def take_payment(
@@ -105,14 +102,25 @@ def take_payment(
     settings: Settings,
     actor: Actor,
     transfer_ref_id: int | None = None,
+    limit_overpayment: bool = False,
 ) -> Taken:
     """Apply a payment made on `on` to a locked, issued loan: waterfall, ledger, distribution, status. Its money
     is in transit at the processor, so the note holders' share waits in their pending cash until the processor
-    settles it (api/integrations/processor/settlement.py)."""
+    settles it (api/integrations/processor/settlement.py). With `limit_overpayment` (a new payment, not one
+    re-applied after a return) a payment beyond everything owed by more than one installment is refused,
+    before anything is written."""
     terms, paid = _replay_inputs(session, loan)
     rules = rules_for(settings)
     result = servicing.service(terms, [*paid, servicing.Payment(NEW_KEY, on, amount_cents)], on, rules)
     a = next(x for x in result.allocations if x.key == NEW_KEY)
+    beyond, allowed = servicing.beyond_owed_cents(result, a), servicing.overpayment_allowed_cents(terms)
+    if limit_overpayment and beyond > allowed:
+        owed = "what it owes" if a.recovery_cents else f"{format_cents(amount_cents - beyond)} closes it"
+        ceiling = amount_cents - beyond + allowed
+        raise PaymentTooLarge(
+            f"a payment on loan {loan.loan_id} can be at most {format_cents(ceiling)} today ({owed}, and up to one "
+            f"installment more is held for a refund); you asked to pay {format_cents(amount_cents)}"
+        )
     payment = Payment(
         loan_id=loan.loan_id,
         payer_user_id=payer_user_id,

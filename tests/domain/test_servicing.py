@@ -21,9 +21,10 @@ from api.payments.servicing import (
     Payment,
     Rules,
     Terms,
+    beyond_owed_cents,
     late_fee_cents,
     months_elapsed,
-    payment_ceiling_cents,
+    overpayment_allowed_cents,
     payoff_quote,
     service,
 )
@@ -143,20 +144,24 @@ def test_an_overpayment_is_held_for_a_refund_never_as_negative_debt() -> None:
 def test_one_payment_may_exceed_what_closes_the_loan_by_one_installment_at_most() -> None:
     terms = terms_for()
     d1 = terms.due_dates[0]
-    before = service(terms, [], d1)
     # 5,000.00 + one month's interest closes the seed's loan on its first due date; 152.11 is its installment
-    assert before.payoff_cents == 502_500 and max(terms.scheduled_cents) == 15_211
-    assert payment_ceiling_cents(terms, before) == 502_500 + 15_211
+    assert overpayment_allowed_cents(terms) == 15_211
+    for amount, beyond in ((502_500, 0), (502_500 + 15_211, 15_211), (502_500 + 15_212, 15_212), (100_000, 0)):
+        after = service(terms, [Payment("p", d1, amount)], d1)
+        assert beyond_owed_cents(after, after.allocations[-1]) == beyond
 
 
-def test_after_a_charge_off_the_ceiling_is_what_is_still_written_off() -> None:
+def test_after_a_charge_off_what_is_beyond_owed_is_past_what_is_still_written_off() -> None:
     terms = terms_for()
     gone = service(terms, [], terms.due_dates[0] + timedelta(days=130))
     assert gone.state.status == CHARGED_OFF
     written_off = gone.state.charged_off_principal_cents + gone.state.interest_cents + gone.state.fees_cents
-    assert payment_ceiling_cents(terms, gone) == written_off + 15_211
-    recovered = service(terms, [Payment("r", gone.as_of, 100_000)], gone.as_of)
-    assert payment_ceiling_cents(terms, recovered) == written_off - 100_000 + 15_211
+    first = Payment("r1", gone.as_of, 100_000)
+    recovered = service(terms, [first], gone.as_of)
+    assert beyond_owed_cents(recovered, recovered.allocations[-1]) == 0
+    # what is left written off is written_off - 1,000.00: a second recovery past it by 15.00 is 15.00 beyond
+    again = service(terms, [first, Payment("r2", gone.as_of, written_off - 100_000 + 1_500)], gone.as_of)
+    assert beyond_owed_cents(again, again.allocations[-1]) == 1_500
 
 
 def test_a_backdated_payment_is_replayed_in_date_order() -> None:
