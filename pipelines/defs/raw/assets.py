@@ -4,7 +4,10 @@ its transaction). Each asset carries a `matches_source` check, computed in that 
 tables and columns are copied, which are masked and how each loads incrementally is
 `pipelines.lib.extract` (EXTRACT, LOAD_MODES)."""
 
+from typing import Any
+
 import dagster as dg
+import duckdb
 
 from pipelines.lib.extract import (
     APPEND_ONLY_TABLES,
@@ -136,37 +139,33 @@ def raw_tables(context: dg.AssetExecutionContext, config: ExtractConfig, source:
         # published build (same generation), that build passed them (they block it), so their result stands.
         published = built_generation(duck)
         held = published is not None and generation == published
-        if raw_key("ledger_entries") in context.selected_asset_keys:
-            if dg.AssetCheckKey(raw_key("ledger_entries"), "ledger_balanced") in checks:
+        for key, name, run_check in LEDGER_CHECKS:
+            if key in context.selected_asset_keys and dg.AssetCheckKey(key, name) in checks:
                 if held:
-                    yield _held_check(raw_key("ledger_entries"), "ledger_balanced", generation)
-                else:
-                    total, unbalanced = unbalanced_ledger(duck)
                     yield dg.AssetCheckResult(
-                        asset_key=raw_key("ledger_entries"),
-                        check_name="ledger_balanced",
-                        passed=total == 0 and unbalanced == 0,
-                        metadata={"ledger_total_cents": total, "unbalanced_transactions": unbalanced},
+                        asset_key=key,
+                        check_name=name,
+                        passed=True,
+                        metadata={"result_of_generation": generation, "raw_unchanged_since_published_build": True},
                     )
-        if raw_key("ledger_accounts") in context.selected_asset_keys:
-            if dg.AssetCheckKey(raw_key("ledger_accounts"), "balances_match_postings") in checks:
-                if held:
-                    yield _held_check(raw_key("ledger_accounts"), "balances_match_postings", generation)
                 else:
-                    checked, off = accounts_off_postings(duck)
-                    yield dg.AssetCheckResult(
-                        asset_key=raw_key("ledger_accounts"),
-                        check_name="balances_match_postings",
-                        passed=not off,
-                        metadata={"accounts_checked": checked, "first_mismatches": dg.MetadataValue.json(off[:20])},
-                    )
+                    passed, metadata = run_check(duck)
+                    yield dg.AssetCheckResult(asset_key=key, check_name=name, passed=passed, metadata=metadata)
         context.log.info(f"extracted {len(selected)} tables, {changed} rows new or changed (generation {generation})")
 
 
-def _held_check(key: dg.AssetKey, name: str, generation: int) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        asset_key=key,
-        check_name=name,
-        passed=True,
-        metadata={"result_of_generation": generation, "raw_unchanged_since_published_build": True},
-    )
+def _ledger_balanced(duck: duckdb.DuckDBPyConnection) -> tuple[bool, dict[str, Any]]:
+    total, unbalanced = unbalanced_ledger(duck)
+    return total == 0 and unbalanced == 0, {"ledger_total_cents": total, "unbalanced_transactions": unbalanced}
+
+
+def _balances_match_postings(duck: duckdb.DuckDBPyConnection) -> tuple[bool, dict[str, Any]]:
+    checked, off = accounts_off_postings(duck)
+    return not off, {"accounts_checked": checked, "first_mismatches": dg.MetadataValue.json(off[:20])}
+
+
+# the checks over the whole raw ledger: (asset, check, what computes it)
+LEDGER_CHECKS = (
+    (raw_key("ledger_entries"), "ledger_balanced", _ledger_balanced),
+    (raw_key("ledger_accounts"), "balances_match_postings", _balances_match_postings),
+)
