@@ -11,7 +11,9 @@ Steps, each timed:
 3. full build: extract + dbt build + reconciliation + publish, from an empty warehouse;
 4. incremental: 10,000 new events in the source (deposits: a cash transfer, a balanced ledger transaction
    of two postings and two account balances each), then a run;
-5. no change: a run with nothing new.
+5. no change: a run with nothing new;
+6. incremental again, as in steady state: the work file is then an older snapshot (pipelines.lib.publish),
+   which the run brings up to date.
 Targets (2 cores): full build under 3 minutes and 8 GiB, incremental under 15 s, no change under 10 s.
 Each run reports its wall time (`seconds`), its steps, and `warehouse_seconds`: the extract and dbt steps alone.
 """
@@ -22,6 +24,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import sys
 import time
 import uuid
@@ -38,6 +41,7 @@ from api.kit import clock  # noqa: E402
 from pipelines import clone  # noqa: E402
 from pipelines.defs.schedules import BOOKS_RECONCILIATION  # noqa: E402
 from pipelines.lib import extract  # noqa: E402
+from pipelines.lib.publish import retired_dir  # noqa: E402
 
 AS_OF = datetime(2026, 11, 30, 18, tzinfo=UTC)
 EVENTS = 10_000
@@ -148,6 +152,20 @@ def add_deposits(url: str, count: int, when: datetime) -> None:
     engine.dispose()
 
 
+def slowest_dbt_nodes(published: Path, since: float, count: int = 10) -> dict[str, float] | None:
+    """The `count` slowest nodes of the dbt invocation in this run (run_results.json of the work file's
+    target directory), or None when dbt did not run."""
+    from pipelines.defs.warehouse.dbt import dbt_target_path
+    from pipelines.lib.resources import Warehouse
+
+    results = dbt_target_path(Warehouse(path=str(published))) / "run_results.json"
+    if not results.exists() or results.stat().st_mtime < since:
+        return None
+    nodes = json.loads(results.read_text())["results"]
+    ranked = sorted(nodes, key=lambda n: -float(n.get("execution_time") or 0))[:count]
+    return {n["unique_id"].split(".", 2)[-1]: round(float(n["execution_time"]), 2) for n in ranked}
+
+
 def run_pipeline(url: str, published: Path, when: datetime) -> dict[str, Any]:
     from pipelines.definitions import defs
     from pipelines.lib.resources import SourceDatabase, Warehouse
@@ -156,6 +174,7 @@ def run_pipeline(url: str, published: Path, when: datetime) -> dict[str, Any]:
     resources["source"] = SourceDatabase(url=url)
     resources["warehouse"] = Warehouse(path=str(published))
     started = time.perf_counter()
+    started_at = time.time()
     with dg.DagsterInstance.ephemeral() as instance, clock.frozen_at(when):
         result = dg.materialize(
             [*defs.assets, *defs.asset_checks],  # type: ignore[list-item]
@@ -177,6 +196,7 @@ def run_pipeline(url: str, published: Path, when: datetime) -> dict[str, Any]:
         for m in result.asset_materializations_for_node("raw_tables")
     }
     publish_line = next((m for m in logs if m.startswith("published ")), None)
+    extract_seconds = sorted(((k, float(v["seconds"])) for k, v in loaded.items()), key=lambda kv: -kv[1])
     return {
         "success": result.success,
         "seconds": round(seconds, 1),
@@ -189,6 +209,9 @@ def run_pipeline(url: str, published: Path, when: datetime) -> dict[str, Any]:
         "checks": len(result.get_asset_check_evaluations()),
         "rows_changed": sum(int(v["rows_inserted"]) + int(v["rows_updated"]) for v in loaded.values()),
         "publish": publish_line,
+        # where the time goes: the slowest tables of the extract, and of the dbt nodes this run executed
+        "extract_slowest_tables": {k: round(v, 2) for k, v in extract_seconds[:8]},
+        "dbt_slowest_nodes": slowest_dbt_nodes(published, started_at),
     }
 
 
@@ -259,6 +282,7 @@ def main() -> None:
         for p in (published, published.with_name(published.stem + ".work.duckdb")):
             for q in (p, p.with_name(p.name + ".wal")):
                 q.unlink(missing_ok=True)
+        shutil.rmtree(retired_dir(published), ignore_errors=True)
 
         full = run_pipeline(url, published, AS_OF)
         report["full"] = full
@@ -276,6 +300,11 @@ def main() -> None:
         report["incremental"] = run_pipeline(url, published, AS_OF + timedelta(minutes=10))
         print(json.dumps(report["incremental"]), flush=True)
         report["no_change"] = run_pipeline(url, published, AS_OF + timedelta(minutes=15))
+        print(json.dumps(report["no_change"]), flush=True)
+        # steady state: the incremental run's work file became the published snapshot, so this run's work
+        # file is the retired full build, two runs behind, which the run brings up to date
+        add_deposits(url, EVENTS, AS_OF + timedelta(minutes=20))
+        report["incremental_from_retired"] = run_pipeline(url, published, AS_OF + timedelta(minutes=25))
         own, child = peak_rss_gib()
         report["peak_rss_gib"] = {"pipeline_process": round(own, 2), "largest_child_dbt": round(child, 2)}
         print(json.dumps(report, indent=2))

@@ -8,7 +8,7 @@ source scripts/bootstrap.sh
 mkdir -p data
 if [ "${RESET:-0}" = 1 ]; then
   echo "== RESET=1: removing the demo database, warehouse and mailbox"
-  rm -rf data/peerlend.db data/peerlend.db-wal data/peerlend.db-shm data/warehouse*.duckdb* data/mailbox
+  rm -rf data/peerlend.db data/peerlend.db-wal data/peerlend.db-shm data/warehouse*.duckdb* data/.warehouse*.duckdb.retired data/mailbox
 fi
 fresh=0
 [ -f data/peerlend.db ] || fresh=1

@@ -28,6 +28,28 @@
 {%- endmacro %}
 
 {#-
+  published_stamp(table): the same for a MUTABLE raw table (its rows are updated and restamped): the newest
+  update stamp the published build saw (raw._published_stamps) less `updated_lookback_minutes` (the
+  extractor's LOOKBACK_UPDATED), as a timestamp literal, or none.
+-#}
+{% macro published_stamp(raw_table) -%}
+    {%- if not execute or flags.FULL_REFRESH -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set stamps = adapter.get_relation(database=target.database, schema='raw', identifier='_published_stamps') -%}
+    {%- if stamps is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set rows = run_query(
+        "select strftime(max(max_stamp) - to_minutes(" ~ (var('updated_lookback_minutes', 10) | int)
+        ~ "), '%Y-%m-%d %H:%M:%S.%f') from " ~ stamps ~ " where table_name = '" ~ raw_table ~ "'") -%}
+    {%- if rows | length == 0 or rows[0][0] is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return("cast('" ~ rows[0][0] ~ "' as timestamp)") }}
+{%- endmacro %}
+
+{#-
   dbt's own get_where_subquery (what a generic test reads its model through), plus one thing: a test whose
   meta names `new_rows_since_published: {table: <raw table>, column: <the model's key>}` reads only the
   rows past published_mark(table) on an incremental run, and every row on a full build.
@@ -35,6 +57,12 @@
   Only for tests that are true of each row on its own (not_null, accepted_values, relationships to a parent
   that is never deleted) or of the key itself (unique on that key: both copies of a duplicate key pass the
   same filter), on relations whose rows never change once written (the ledger is append-only).
+
+  `changed_since_published: {table: <mutable raw table>, stamp: <the relation's update stamp>, key: <a
+  column>}` is the same for a relation whose rows are restamped when they change (ledger accounts): the
+  test reads every row whose `key` is shared with a row stamped at or after published_stamp(table). A
+  uniqueness test on `key`, or on columns that include it, sees both copies of a duplicate when either
+  is new; a row the published build tested and that has not changed since is left.
 -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
@@ -43,6 +71,16 @@
         {%- set floor = published_mark(new_rows['table']) -%}
         {%- if floor is not none -%}
             {%- set clause = adapter.quote(new_rows['column']) ~ ' > ' ~ floor -%}
+            {%- set where = clause if not where else '(' ~ where ~ ') and ' ~ clause -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set changed = (config.get('meta') or {}).get('changed_since_published') -%}
+    {%- if changed -%}
+        {%- set since = published_stamp(changed['table']) -%}
+        {%- if since is not none -%}
+            {%- set key = adapter.quote(changed['key']) -%}
+            {%- set clause = key ~ ' in (select ' ~ key ~ ' from ' ~ relation ~ ' where '
+                ~ adapter.quote(changed['stamp']) ~ ' >= ' ~ since ~ ')' -%}
             {%- set where = clause if not where else '(' ~ where ~ ') and ' ~ clause -%}
         {%- endif -%}
     {%- endif -%}

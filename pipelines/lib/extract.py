@@ -73,7 +73,15 @@ TABLES_STATE = "_extract_tables"
 # `changed_generation` rows that are not tables: the platform day moved, or the allow-list dropped something.
 AS_OF_CHANGE = AS_OF_TABLE
 EVERYTHING_CHANGED = "*"
-BOOKKEEPING_TABLES = (STATE_TABLE, AS_OF_TABLE, TABLES_STATE, "_published_build", "_published_marks")
+BOOKKEEPING_TABLES = (
+    STATE_TABLE,
+    AS_OF_TABLE,
+    TABLES_STATE,
+    "_published_build",
+    "_published_marks",
+    "_published_stamps",
+    "_published_build_id",
+)
 
 
 # ---- masks: vectorised twins of api.identity.bands (tests compare them on every boundary) -------------
@@ -838,7 +846,7 @@ def _probe(source: SourceSnapshot, table: sa.Table, column: sa.Column, floor: da
     return int(rows), repr((floor.isoformat(), str(newest), int(windowed or 0), str(stamps)))
 
 
-def _extracted_on(duck: duckdb.DuckDBPyConnection) -> date | None:
+def extracted_on(duck: duckdb.DuckDBPyConnection) -> date | None:
     """The platform day of the last run (raw.extract_as_of), None before the first."""
     exists = duck.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
@@ -921,10 +929,10 @@ def _set_masked_as_of(duck: duckdb.DuckDBPyConnection, table_name: str, day: dat
     )
 
 
-def drop_unlisted(duck: duckdb.DuckDBPyConnection) -> list[str]:
+def drop_unlisted(duck: duckdb.DuckDBPyConnection, *, dry: bool = False) -> list[str]:
     """Drop every table, view and column of `raw` that the allow-list does not name, e.g. one copied by
     an older version of this extractor or since moved to SKIPPED_TABLES / EXCLUDED_COLUMNS. Returns
-    what was dropped (`table` or `table.column`)."""
+    what was dropped (`table` or `table.column`); `dry`: what would be, dropping nothing."""
     dropped: list[str] = []
     relations = duck.execute(
         "select table_name, table_type from information_schema.tables where table_schema = ?", [RAW_SCHEMA]
@@ -933,13 +941,15 @@ def drop_unlisted(duck: duckdb.DuckDBPyConnection) -> list[str]:
         if name in BOOKKEEPING_TABLES:
             continue
         if name not in EXTRACT:
-            duck.execute(f'drop {"view" if kind == "VIEW" else "table"} "{RAW_SCHEMA}"."{name}"')
+            if not dry:
+                duck.execute(f'drop {"view" if kind == "VIEW" else "table"} "{RAW_SCHEMA}"."{name}"')
             dropped.append(name)
             continue
         allowed = {e.name if isinstance(e, Derived) else e for e in EXTRACT[name]}
         for column in _warehouse_columns(duck, name):
             if column not in allowed:
-                duck.execute(f'alter table "{RAW_SCHEMA}"."{name}" drop column "{column}"')
+                if not dry:
+                    duck.execute(f'alter table "{RAW_SCHEMA}"."{name}" drop column "{column}"')
                 dropped.append(f"{name}.{column}")
     return dropped
 
@@ -1054,6 +1064,8 @@ class LoadResult:
     # run, the warehouse's rows at or below the window's floor plus the source's past it (see load_table)
     source_rows: int
     seconds: float = 0.0
+    # the table was (or, in a dry run, would be) read whole: new, widened, a full refresh or the day's masking
+    whole: bool = False
 
     @property
     def matches_source(self) -> bool:
@@ -1067,9 +1079,16 @@ def load_table(
     *,
     full_refresh: bool = False,
     batch_rows: int = BATCH_ROWS,
+    dry: bool = False,
 ) -> LoadResult:
     """Load one table into raw.<table> in one DuckDB transaction and count it against the source
-    (in the same snapshot the rows were read in)."""
+    (in the same snapshot the rows were read in).
+
+    `dry`: write nothing (`duck` may be read-only, e.g. the published snapshot) and report what the load
+    would do: rows it would insert or update, or `whole` when it would read the table whole (without
+    reading it)."""
+    if dry and full_refresh:
+        raise ValueError("a dry run of a full refresh would only say: everything")
     started = time.perf_counter()
     columns = extracted_columns(table)
     pk = primary_key(table)
@@ -1088,17 +1107,25 @@ def load_table(
     # column feeding two warehouse columns is read twice rather than merged).
     select_cols = [c.source.label(f"c{i}") for i, c in enumerate(columns)]
 
-    duck.execute(f'create schema if not exists "{RAW_SCHEMA}"')
-    _ensure_state(duck)
+    if dry:
+        if not _has_state(duck) or _warehouse_missing_columns(duck, table):
+            return _would_read_whole(table, started)
+    else:
+        duck.execute(f'create schema if not exists "{RAW_SCHEMA}"')
+        _ensure_state(duck)
     duck.execute("begin transaction")
     try:
         if full_refresh:
             duck.execute(f"create or replace table {_ddl(table)}")
             widened = False
         else:
-            widened = _ensure_table(duck, table)
+            widened = False if dry else _ensure_table(duck, table)
         ((count_before,),) = duck.execute(f"select count(*) from {target}").fetchall()
-        whole = full_refresh or widened or count_before == 0 or (dated and _masked_as_of(duck, table.name) != today)
+        remasked = dated and _masked_as_of(duck, table.name) != today
+        whole = full_refresh or widened or count_before == 0 or remasked
+        if dry and remasked:  # every row's masked values are computed again: the table is rewritten
+            duck.execute("rollback")
+            return _would_read_whole(table, started)
         query = sa.select(*select_cols).order_by(pk)
         queries = [query]
         probe: str | None = None
@@ -1108,7 +1135,7 @@ def load_table(
             if isinstance(mode, ById):
                 ((hwm, held),) = duck.execute(f'select max("{pk.name}"), count(*) from {target}').fetchall()
                 floor = max(int(hwm) - LOOKBACK_IDS, 0)
-                if mode.reopen is None and _extracted_on(duck) == today:
+                if mode.reopen is None and extracted_on(duck) == today:
                     # Immutable rows, and this platform day's first run counted the whole table already: count
                     # only the window past the floor, in the source (a range of its primary key: no scan of the
                     # table, whose count(*) reads every page on SQLite), and take the rows at or below the floor
@@ -1168,7 +1195,11 @@ def load_table(
                     continue
                 duck.register("batch", frame.to_arrow())
                 try:
-                    if full_refresh or count_before == 0:  # nothing to compare against: a plain insert
+                    if dry:
+                        inserted, updated = _would_upsert(duck, target, col_list, pk.name)
+                        rows_inserted += inserted
+                        rows_updated += updated
+                    elif full_refresh or count_before == 0:  # nothing to compare against: a plain insert
                         duck.execute(f"insert into {target} ({col_list}) select {col_list} from batch")
                         rows_inserted += frame.height
                     else:
@@ -1177,9 +1208,11 @@ def load_table(
                         rows_updated += updated
                 finally:
                     duck.unregister("batch")
-        if dated and present and (whole or _masked_as_of(duck, table.name) is None):
+        if dry:
+            pass  # nothing is stamped or probed again: the dry run only counts
+        elif dated and present and (whole or _masked_as_of(duck, table.name) is None):
             _set_masked_as_of(duck, table.name, today)
-        if isinstance(mode, ByUpdatedAt) and present and source is not None:
+        if isinstance(mode, ByUpdatedAt) and present and source is not None and not dry:
             if probe is None:  # a whole read: probe now, for the next run's comparison
                 ((wh_newest,),) = duck.execute(f'select max("{mode.column}") from {target}').fetchall()
                 if wh_newest is not None:
@@ -1197,7 +1230,7 @@ def load_table(
 
         mark_column = pk.name if isinstance(mode, ById) else mode.column
         ((new_hwm, warehouse_rows),) = duck.execute(f'select max("{mark_column}"), count(*) from {target}').fetchall()
-        duck.execute("commit")
+        duck.execute("rollback" if dry else "commit")
     except BaseException:
         duck.execute("rollback")
         raise
@@ -1214,7 +1247,54 @@ def load_table(
         warehouse_rows=int(warehouse_rows),
         source_rows=int(source_rows),
         seconds=time.perf_counter() - started,
+        # a dry run returned above when the copy would be rewritten; reading an empty copy whole is a count
+        whole=whole and not dry,
     )
+
+
+def _has_state(duck: duckdb.DuckDBPyConnection) -> bool:
+    ((count,),) = duck.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name in (?, ?)",
+        [RAW_SCHEMA, STATE_TABLE, TABLES_STATE],
+    ).fetchall()
+    return int(count) == 2
+
+
+def _warehouse_missing_columns(duck: duckdb.DuckDBPyConnection, table: sa.Table) -> bool:
+    """Whether raw.<table> is missing, or lacks a column the allow-list names (a load would create or widen it)."""
+    existing = set(_warehouse_columns(duck, table.name))
+    return not existing or any(c.name not in existing for c in extracted_columns(table))
+
+
+def _would_read_whole(table: sa.Table, started: float) -> LoadResult:
+    return LoadResult(
+        table=table.name,
+        mode="incremental",
+        rows_read=0,
+        rows_inserted=0,
+        rows_updated=0,
+        high_water_mark=None,
+        warehouse_rows=0,
+        source_rows=0,
+        seconds=time.perf_counter() - started,
+        whole=True,
+    )
+
+
+def _would_upsert(duck: duckdb.DuckDBPyConnection, target: str, col_list: str, pk: str) -> tuple[int, int]:
+    """What `_upsert` would write for `batch`, writing nothing: (new rows, rows that differ)."""
+    ((changed, updated),) = duck.execute(
+        f"""
+        with held as (
+            select {col_list} from {target} where "{pk}" in (select "{pk}" from batch)
+        ),
+        changed as (
+            select {col_list} from batch except select {col_list} from held
+        )
+        select count(*), count(*) filter (where "{pk}" in (select "{pk}" from held)) from changed
+        """
+    ).fetchall()
+    return int(changed) - int(updated), int(updated)
 
 
 def _upsert(duck: duckdb.DuckDBPyConnection, target: str, col_list: str, pk: str) -> tuple[int, int]:
@@ -1238,30 +1318,80 @@ def _upsert(duck: duckdb.DuckDBPyConnection, target: str, col_list: str, pk: str
     return int(changed) - int(updated), int(updated)
 
 
-def unbalanced_ledger(duck: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-    """(ledger total in cents, number of transactions whose postings do not sum to zero) in raw."""
+@dataclass(frozen=True)
+class LedgerWindow:
+    """What changed in the raw ledger since a published build that passed the ledger checks over every row:
+    postings with `entry_id > entry_floor` (its mark less LOOKBACK_IDS: a PostgreSQL id can commit late) and
+    accounts stamped at or after `stamp_floor` (its newest stamp less LOOKBACK_UPDATED). Postings never
+    change, so a transaction or an account with neither still holds what that build checked; the extract
+    cannot have added anything outside the window either (it reads only past the same lookbacks)."""
+
+    entry_floor: int
+    stamp_floor: datetime
+
+
+def unbalanced_ledger(duck: duckdb.DuckDBPyConnection, window: LedgerWindow | None = None) -> tuple[int, int]:
+    """(ledger total in cents, number of transactions whose postings do not sum to zero) in raw; with a
+    `window`, only the transactions holding a posting inside it are summed per transaction (the total is
+    always over every posting: one column sum)."""
     ((total,),) = duck.execute(f'select coalesce(sum(amount_cents), 0) from "{RAW_SCHEMA}".ledger_entries').fetchall()
+    touched = (
+        ""
+        if window is None
+        else f'where transaction_id in (select transaction_id from "{RAW_SCHEMA}".ledger_entries '
+        f"where entry_id > {int(window.entry_floor)})"
+    )
     ((bad,),) = duck.execute(
-        f'select count(*) from (select transaction_id from "{RAW_SCHEMA}".ledger_entries '
+        f'select count(*) from (select transaction_id from "{RAW_SCHEMA}".ledger_entries {touched} '
         "group by transaction_id having sum(amount_cents) <> 0)"
     ).fetchall()
     return int(total), int(bad)
 
 
-def accounts_off_postings(duck: duckdb.DuckDBPyConnection) -> tuple[int, list[dict[str, int]]]:
-    """(accounts checked, the first accounts whose stored balance differs from the sum of their postings)."""
-    rows = duck.execute(
-        f"""
-        with postings as (
-            select account_id, sum(amount_cents) as posted_cents
-            from "{RAW_SCHEMA}".ledger_entries group by account_id
-        )
-        select a.account_id, a.balance_cents, coalesce(p.posted_cents, 0)
-        from "{RAW_SCHEMA}".ledger_accounts as a
-        full outer join postings as p on a.account_id = p.account_id
-        where a.account_id is null or a.balance_cents is distinct from coalesce(p.posted_cents, 0)
-        order by 1 limit 50
-        """
-    ).fetchall()
-    ((checked,),) = duck.execute(f'select count(*) from "{RAW_SCHEMA}".ledger_accounts').fetchall()
+def accounts_off_postings(
+    duck: duckdb.DuckDBPyConnection, window: LedgerWindow | None = None
+) -> tuple[int, list[dict[str, int]]]:
+    """(accounts checked, the first accounts whose stored balance differs from the sum of their postings);
+    with a `window`, only the accounts with a posting or a stored balance inside it."""
+    if window is None:
+        rows = duck.execute(
+            f"""
+            with postings as (
+                select account_id, sum(amount_cents) as posted_cents
+                from "{RAW_SCHEMA}".ledger_entries group by account_id
+            )
+            select a.account_id, a.balance_cents, coalesce(p.posted_cents, 0)
+            from "{RAW_SCHEMA}".ledger_accounts as a
+            full outer join postings as p on a.account_id = p.account_id
+            where a.account_id is null or a.balance_cents is distinct from coalesce(p.posted_cents, 0)
+            order by 1 limit 50
+            """
+        ).fetchall()
+        ((checked,),) = duck.execute(f'select count(*) from "{RAW_SCHEMA}".ledger_accounts').fetchall()
+    else:
+        touched = f"""
+            touched as (
+                select account_id from "{RAW_SCHEMA}".ledger_entries where entry_id > {int(window.entry_floor)}
+                union
+                select account_id from "{RAW_SCHEMA}".ledger_accounts where updated_at >= ?
+            )"""
+        postings = f"""
+            postings as (
+                select account_id, sum(amount_cents) as posted_cents
+                from "{RAW_SCHEMA}".ledger_entries
+                where account_id in (select account_id from touched) group by account_id
+            )"""
+        rows = duck.execute(
+            f"""
+            with {touched}, {postings}
+            select t.account_id, a.balance_cents, coalesce(p.posted_cents, 0)
+            from touched as t
+            left join "{RAW_SCHEMA}".ledger_accounts as a on t.account_id = a.account_id
+            left join postings as p on t.account_id = p.account_id
+            where a.account_id is null or a.balance_cents is distinct from coalesce(p.posted_cents, 0)
+            order by 1 limit 50
+            """,
+            [window.stamp_floor],
+        ).fetchall()
+        ((checked,),) = duck.execute(f"with {touched} select count(*) from touched", [window.stamp_floor]).fetchall()
     return int(checked), [{"account_id": r[0], "balance_cents": r[1], "posted_cents": int(r[2])} for r in rows]

@@ -48,6 +48,8 @@ class Reconciliation:
     account_mismatches: list[dict[str, Any]] = field(default_factory=list)
     investors_checked: int = 0
     investor_mismatches: list[dict[str, Any]] = field(default_factory=list)
+    # {account kind: (accounts, balance as of the mark)} in the source, from the same read of every account
+    source_kinds: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def ledger_passed(self) -> bool:
@@ -128,6 +130,12 @@ def reconcile(source: SourceSnapshot | None, duck: duckdb.DuckDBPyConnection) ->
     out.warehouse_entries = int(wh_entries)
     out.source_entries, accounts = source_balances_at(source, out.high_water_mark)
     out.source_total_cents = int(accounts["balance_cents"].sum() or 0)
+    out.source_kinds = {
+        str(r["account_type"]): (int(r["accounts"]), int(r["balance_cents"]))
+        for r in accounts.group_by("account_type")
+        .agg(pl.len().alias("accounts"), pl.col("balance_cents").sum())
+        .iter_rows(named=True)
+    }
 
     warehouse = pl.from_arrow(duck.sql(f"select account_id, posted_balance_cents from {ACCOUNT_MART}").to_arrow_table())
     assert isinstance(warehouse, pl.DataFrame)
@@ -253,15 +261,23 @@ def source_totals_at(
     return entries, out
 
 
-def reconcile_totals(source: SourceSnapshot | None, duck: duckdb.DuckDBPyConnection) -> Totals:
+def reconcile_totals(
+    source: SourceSnapshot | None, duck: duckdb.DuckDBPyConnection, read: Reconciliation | None = None
+) -> Totals:
     """The ledger's totals per account kind and the outstanding principal, source against warehouse, as of
     the warehouse's ledger high-water mark. An account the API opened after the mark holds nothing as of it,
-    so its kind's balance still matches; its count is compared only for accounts the warehouse could know."""
+    so its kind's balance still matches; its count is compared only for accounts the warehouse could know.
+
+    `read`: a `reconcile` of the same snapshot and warehouse, whose read of every source account already
+    holds the source's side (grouping the accounts again in SQLite takes 1.7 s at 1M loans)."""
     out = Totals()
     ((hwm, wh_entries),) = duck.execute("select max(entry_id), count(*) from raw.ledger_entries").fetchall()
     out.high_water_mark = None if hwm is None else int(hwm)
     out.warehouse_entries = int(wh_entries)
-    out.source_entries, source_kinds = source_totals_at(source, out.high_water_mark)
+    if read is not None and read.high_water_mark == out.high_water_mark and read.source_kinds:
+        out.source_entries, source_kinds = read.source_entries, read.source_kinds
+    else:
+        out.source_entries, source_kinds = source_totals_at(source, out.high_water_mark)
     rows = duck.execute(
         f"select account_type, count(*), coalesce(sum(posted_balance_cents), 0) from {ACCOUNT_MART} group by 1"
     ).fetchall()

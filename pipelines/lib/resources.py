@@ -9,8 +9,9 @@ process blocks that writer ("Could not set lock on file"):
 - the WORK file (PEERLEND_WAREHOUSE_WORK_PATH, default `<published>.work.duckdb`, e.g.
   data/warehouse.work.duckdb): only the pipeline opens it — extract, dbt and the checks;
 - the PUBLISHED file (PEERLEND_WAREHOUSE_PATH, default data/warehouse.duckdb): what dashboards, analysts
-  and the credit-model monitoring open read-only. The pipeline never opens it; it replaces it atomically
-  with a completed copy of the work file (`pipelines.lib.publish`) after a run passed every check.
+  and the credit-model monitoring open read-only. The pipeline never writes it; after a run passed every
+  check it renames the work file into its place (`pipelines.lib.publish`), and the next run's work file is
+  an older published snapshot no reader holds, brought up to date by that run (`prepare_work`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pydantic import Field
 
 from api.settings import get_settings
 from pipelines.lib.extract import SourceSnapshot, open_snapshot
-from pipelines.lib.publish import PublishResult, publish
+from pipelines.lib.publish import PublishResult, prepare_work, publish
 
 WORK_PATH_ENV = "PEERLEND_WAREHOUSE_WORK_PATH"
 
@@ -85,18 +86,28 @@ class Warehouse(dg.ConfigurableResource):
             return published.with_name(f"{published.stem}.work{published.suffix or '.duckdb'}")
         return default_work_path(self.resolved_path())
 
+    def ensure_work_file(self) -> str:
+        """After a publish the work file is gone (it became the published one): take an older snapshot
+        (pipelines.lib.publish.prepare_work). Returns how the work file came to be."""
+        path = self.resolved_work_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        how = prepare_work(path, self.resolved_path())
+        if how not in ("present", "new"):
+            dg.get_dagster_logger().info(f"work file {path}: {how}")
+        return how
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         """The WORK file (the pipeline's own): nobody else opens it, so its writer is never blocked."""
-        path = self.resolved_work_path()
-        if not read_only:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(
-            str(path),
-            read_only=read_only,
-            # the same budget dbt's profile gives DuckDB (it spills to disk past it)
-            config={"memory_limit": os.environ.get("PEERLEND_DUCKDB_MEMORY_LIMIT", "5GB"), "threads": 2},
-        )
+        self.ensure_work_file()
+        with _open(self.resolved_work_path(), read_only=read_only) as con:
+            yield con
+
+    @contextmanager
+    def connect_published(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The published snapshot, read-only as readers open it (default settings: DuckDB shares one instance
+        per path within a process, and refuses a second with other settings)."""
+        con = duckdb.connect(str(self.resolved_path()), read_only=True)
         try:
             yield con
         finally:
@@ -104,3 +115,17 @@ class Warehouse(dg.ConfigurableResource):
 
     def publish(self) -> PublishResult:
         return publish(self.resolved_work_path(), self.resolved_path())
+
+
+@contextmanager
+def _open(path: Path, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(
+        str(path),
+        read_only=read_only,
+        # the same budget dbt's profile gives DuckDB (it spills to disk past it)
+        config={"memory_limit": os.environ.get("PEERLEND_DUCKDB_MEMORY_LIMIT", "5GB"), "threads": 2},
+    )
+    try:
+        yield con
+    finally:
+        con.close()

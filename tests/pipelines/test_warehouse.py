@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from api.kit import clock
 from api.payments.schedule import installment_state, is_past_due
 from api.settings import get_settings
 from pipelines.lib.extract import EXTRACT
+from pipelines.lib.publish import retired_dir
 from pipelines.lib.resources import default_work_path
 
 # Column names no warehouse relation may have (all schemas). Multi-word patterns match anywhere in the
@@ -437,10 +438,15 @@ def test_pipeline_builds_marts_loads_incrementally_and_publishes(
 
     # ---- third run: nothing changed: nothing is written, every relation stays byte-identical
     fingerprints = relation_fingerprints(published())
-    work_fingerprints = relation_fingerprints(work)
+    # the second run published by renaming its work file into place (no copy); the snapshot it replaced,
+    # the one the analyst had open, is retired: the next run with something to build starts from it
+    assert not work.exists()
+    (retired,) = retired_dir(published()).glob("*.duckdb")
     third = _materialize_all(datetime(2026, 7, 15, 13, tzinfo=UTC))
     _assert_all_checks_passed(third)
-    assert relation_fingerprints(work) == work_fingerprints
+    # the extract found the published snapshot current: no work file was made, nothing was written
+    assert not work.exists() and retired.exists()
+    assert all(v["published_snapshot_current"] is True for v in _loaded(third).values())
     assert all(v["rows_inserted"] == 0 and v["rows_updated"] == 0 for v in _loaded(third).values())
     assert relation_fingerprints(published()) == fingerprints
     assert len(fingerprints) > 50
@@ -458,6 +464,41 @@ def test_pipeline_builds_marts_loads_incrementally_and_publishes(
     # the reconciliation is never carried over: it read the API's database again in this run
     (totals,) = [e for e in third.get_asset_check_evaluations() if e.check_name == "totals_match_source"]
     assert totals.passed and totals.metadata["source_entries"].value == totals.metadata["warehouse_entries"].value > 0
+    # the second run was the platform day's first: it checked the whole raw ledger
+    assert recomputed[0].metadata["scope"].value == "everything"
+
+    # ---- fourth run, the same day, after one more deposit: its work file is the retired first build, a day
+    # and a month behind, brought up to date (for that file it is the day's first run: the raw ledger is
+    # checked whole)
+    assert _deposit_and_run(story, datetime(2026, 7, 15, 13, 30, tzinfo=UTC)) == "everything"
+    assert not retired.exists() and not work.exists()
+    assert _query("select count(*) from raw.cash_transfers")[0][0] == _source_counts(story.url)["cash_transfers"]
+    assert len(list(retired_dir(published()).glob("*.duckdb"))) == 1  # the second run's build
+
+    # ---- fifth run, the same day: its work file is the second run's build, of this day, so the raw ledger
+    # checks read only what changed since the published build (the deposits' accounts)
+    assert _deposit_and_run(story, datetime(2026, 7, 15, 14, 30, tzinfo=UTC)) == "changed since the published build"
+    assert _query("select count(*) from raw.cash_transfers")[0][0] == _source_counts(story.url)["cash_transfers"]
+    assert len(list(retired_dir(published()).glob("*.duckdb"))) == 1
+
+
+def _deposit_and_run(story: Any, at_: datetime) -> str:
+    """A $25 deposit by iris, settled, then a run; every check must pass. Returns the raw ledger checks' scope."""
+    with story.on(at_) as client:
+        story.call(client, "POST", "/investors/me/deposits", "iris", json={"amount": "25.00"})
+    story.move_money(at_ + timedelta(minutes=10), settle_all_now=True)
+    result = _materialize_all(at_ + timedelta(minutes=30))
+    _assert_all_checks_passed(result)
+    ledger = {
+        e.check_name: e.metadata
+        for e in result.get_asset_check_evaluations()
+        if e.check_name in ("ledger_balanced", "balances_match_postings")
+    }
+    (scope,) = {m["scope"].value for m in ledger.values()}
+    if scope != "everything":
+        accounts = _query("select count(*) from raw.ledger_accounts")[0][0]
+        assert 2 <= ledger["balances_match_postings"]["accounts_checked"].value < accounts
+    return str(scope)
 
 
 # The incremental models (each recomputes only what a published build's marks say is new) and the marts
@@ -555,7 +596,7 @@ def test_dbt_unit_tests_pass(pipeline_env: tuple[Path, Any], first_run: dg.Execu
     root, _ = pipeline_env
     # unit tests read the columns of the relations they mock: run them on a copy of the built warehouse
     scratch = root / "unit_tests.duckdb"
-    shutil.copyfile(default_work_path(published()), scratch)
+    shutil.copyfile(published(), scratch)
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PEERLEND_WAREHOUSE_WORK_PATH": str(scratch)}
     done = subprocess.run(
         [dbt_executable(), "test", "--select", "test_type:unit", "--target-path", str(root / "dbt_unit_target")],
@@ -567,6 +608,61 @@ def test_dbt_unit_tests_pass(pipeline_env: tuple[Path, Any], first_run: dg.Execu
     assert done.returncode == 0, done.stdout[-4000:]
     passed = re.search(r"PASS=(\d+)", done.stdout)
     assert passed and int(passed.group(1)) >= 12
+
+
+def test_account_uniqueness_tests_read_changed_accounts_and_still_catch_a_duplicate(
+    pipeline_env: tuple[Path, Any], first_run: dg.ExecuteInProcessResult
+) -> None:
+    """On an incremental build the uniqueness tests of ledger accounts read only the accounts that share a key
+    with one restamped since the published build (raw._published_stamps), so a new row duplicating an old,
+    untouched account is still caught; a full build reads every account."""
+    import os
+    import shutil
+    import subprocess
+
+    from pipelines.lib.dbt_project import DBT_PROJECT_DIR, dbt_executable
+
+    root, _ = pipeline_env
+    scratch = root / "duplicate_account.duckdb"
+    shutil.copyfile(published(), scratch)
+    con = duckdb.connect(str(scratch))
+    try:
+        ((stamp,),) = con.execute(
+            "select max_stamp from raw._published_stamps where table_name = 'ledger_accounts'"
+        ).fetchall()
+        # the oldest account, copied under its own id with a stamp past the published build's
+        con.execute(
+            "insert into raw.ledger_accounts select * replace (? as updated_at) from raw.ledger_accounts "
+            "order by updated_at limit 1",
+            [stamp + timedelta(hours=1)],
+        )
+    finally:
+        con.close()
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "PEERLEND_WAREHOUSE_WORK_PATH": str(scratch)}
+    target = root / "dbt_duplicate_target"
+    done = subprocess.run(
+        [dbt_executable(), "test", "--select", "stg_ledger_accounts,test_name:unique", "--target-path", str(target)],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1, done.stdout[-4000:]
+    assert re.search(r"FAIL 1 unique_stg_ledger_accounts_account_id", done.stdout), done.stdout[-4000:]
+    compiled = next((target / "compiled").rglob("unique_stg_ledger_accounts_account_id.sql")).read_text()
+    assert "updated_at" in compiled and ">= cast('" in compiled  # windowed, not a scan of every account
+
+
+def test_dbt_lookbacks_are_the_extractors() -> None:
+    """dbt re-tests the same windows below a published build's marks as the extract re-reads."""
+    import yaml
+
+    from pipelines.lib import extract
+    from pipelines.lib.dbt_project import DBT_PROJECT_DIR
+
+    variables = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    assert variables["ledger_lookback_ids"] == extract.LOOKBACK_IDS
+    assert timedelta(minutes=variables["updated_lookback_minutes"]) == extract.LOOKBACK_UPDATED
 
 
 @pytest.mark.parametrize("bad_cents", [1])
@@ -593,7 +689,7 @@ def test_reconciliation_detects_a_difference_of_one_cent(
             {"d": bad_cents, "a": account_id},
         )
     engine.dispose()
-    work = default_work_path(published())
+    work = published()  # the newest build (a work file, if any, may be an older snapshot)
     with open_snapshot(story.url) as good, duckdb.connect(str(work), read_only=True) as duck:
         ok = reconcile(good, duck)
     assert ok.ledger_passed and ok.investors_passed, (ok.account_mismatches, ok.investor_mismatches)
@@ -611,10 +707,13 @@ def test_reconciliation_detects_a_difference_of_one_cent(
 
     with open_snapshot(story.url) as good, duckdb.connect(str(work), read_only=True) as duck:
         fine = reconcile_totals(good, duck)
+        # the pipeline takes the source's side from the reconciliation's read of every account: the same figures
+        assert reconcile_totals(good, duck, read=reconcile(good, duck)).metadata() == fine.metadata()
     assert fine.passed, fine.metadata()
     assert fine.outstanding["investor_notes"]["source_cents"] > 0
     with open_snapshot(f"sqlite:///{broken}") as snap, duckdb.connect(str(work), read_only=True) as duck:
         off = reconcile_totals(snap, duck)
+        assert reconcile_totals(snap, duck, read=reconcile(snap, duck)).metadata() == off.metadata()
     assert not off.passed
     assert [m["kind"] for m in off.kind_mismatches] == ["investor_cash"]
 

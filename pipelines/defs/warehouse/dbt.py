@@ -131,31 +131,19 @@ def warehouse_dbt_assets(
     """`dbt build` of the selected models into the work file, the reconciliation checks, then the
     published snapshot. When the extract changed nothing since the snapshot that is published (same rows,
     same platform day), there is nothing to build: the step ends at once and every relation stays as it was."""
+    if _extract_found_published_current(context):
+        # This run's extract found nothing the published snapshot lacks; the work file (an older snapshot
+        # since the last publish) was not touched, and the published snapshot is what is reconciled.
+        with warehouse.connect_published() as duck:
+            current = generation(duck)
+        yield from _nothing_to_build(context, source, warehouse, current, published=True)
+        return
     with warehouse.connect(read_only=True) as duck:
         current = generation(duck)
         built = built_generation(duck)
         changed = changed_since(duck, built) if warehouse.resolved_path().exists() else None
     if current is not None and current == built and warehouse.resolved_path().exists():
-        # The dbt relations and tests are what the published build made from these same rows (a build is
-        # only recorded once every test passed), so dbt's tests are reported from that build, saying so. The
-        # reconciliation with the API's database is not carried over: it reads the source again, now.
-        context.log.info(f"nothing changed since the published build (generation {current}); not rebuilding")
-        reconciliation = {spec.key for spec in reconciliation_checks()}
-        for key in sorted(context.selected_asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
-            if key in reconciliation:
-                continue
-            yield dg.AssetCheckResult(
-                asset_key=key.asset_key,
-                check_name=key.name,
-                passed=True,
-                metadata={"dbt_test_result_of_generation": current},
-            )
-        failed = yield from _reconcile(context, source, warehouse)
-        if failed:
-            raise dg.Failure(
-                f"the warehouse no longer reconciles with the API's database ({', '.join(failed)}) although the "
-                "extract found nothing new"
-            )
+        yield from _nothing_to_build(context, source, warehouse, current, published=False)
         return
     # the profile reads the work path from the environment (see dbt/profiles.yml); no per-run --vars, so
     # dbt's partial parsing holds from one run to the next
@@ -218,21 +206,68 @@ def warehouse_dbt_assets(
     published = warehouse.publish()
     context.log.info(
         f"published {published.published} ({published.bytes / 2**20:.1f} MiB) in {published.seconds:.2f} s "
-        f"(copy {published.copy_seconds:.2f} s)"
+        f"(by {published.mode}; copy {published.copy_seconds:.2f} s)"
     )
 
 
-def _reconcile(context: dg.AssetExecutionContext, source: SourceDatabase, warehouse: Warehouse):
-    """Yield the selected reconciliation checks' results (the work file against the API's database, read
-    now) and return the names of those that failed."""
+def _extract_found_published_current(context: dg.AssetExecutionContext) -> bool:
+    """Whether this run's extract (raw_tables) found the published snapshot holding everything the source has."""
+    from pipelines.defs.raw.assets import PUBLISHED_CURRENT, RAW_SCHEMA
+
+    flags = [
+        event.asset_materialization.metadata[PUBLISHED_CURRENT].value
+        for event in context.instance.all_logs(context.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+        if event.asset_materialization is not None
+        and event.asset_materialization.asset_key.path[0] == RAW_SCHEMA
+        and PUBLISHED_CURRENT in event.asset_materialization.metadata
+    ]
+    return bool(flags) and all(flags)
+
+
+def _nothing_to_build(
+    context: dg.AssetExecutionContext,
+    source: SourceDatabase,
+    warehouse: Warehouse,
+    current: int | None,
+    *,
+    published: bool,
+):
+    """The dbt relations and tests are what the published build made from these same rows (a build is only
+    recorded once every test passed), so dbt's tests are reported from that build, saying so. The
+    reconciliation with the API's database is not carried over: it reads the source again, now."""
+    context.log.info(f"nothing changed since the published build (generation {current}); not rebuilding")
+    reconciliation = {spec.key for spec in reconciliation_checks()}
+    for key in sorted(context.selected_asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
+        if key in reconciliation:
+            continue
+        yield dg.AssetCheckResult(
+            asset_key=key.asset_key,
+            check_name=key.name,
+            passed=True,
+            metadata={"dbt_test_result_of_generation": current},
+        )
+    failed = yield from _reconcile(context, source, warehouse, published=published)
+    if failed:
+        raise dg.Failure(
+            f"the warehouse no longer reconciles with the API's database ({', '.join(failed)}) although the "
+            "extract found nothing new"
+        )
+
+
+def _reconcile(
+    context: dg.AssetExecutionContext, source: SourceDatabase, warehouse: Warehouse, *, published: bool = False
+):
+    """Yield the selected reconciliation checks' results (the work file, or the published snapshot, against
+    the API's database, read now) and return the names of those that failed."""
     selected = context.selected_asset_check_keys
     wanted = [spec for spec in reconciliation_checks() if spec.key in selected]
     failed: list[str] = []
     if not wanted:
         return failed
-    with source.snapshot() as snap, warehouse.connect(read_only=True) as duck:
+    opened = warehouse.connect_published() if published else warehouse.connect(read_only=True)
+    with source.snapshot() as snap, opened as duck:
         result = reconcile(snap, duck)
-        totals = reconcile_totals(snap, duck)
+        totals = reconcile_totals(snap, duck, read=result)
     outcome = {
         "reconciles_with_source_ledger": (
             result.investors_passed,
