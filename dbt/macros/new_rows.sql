@@ -13,40 +13,37 @@
   (no database then) -- callers then test or build everything.
 -#}
 {% macro published_mark(raw_table) -%}
-    {%- if not execute or flags.FULL_REFRESH -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set marks = adapter.get_relation(database=target.database, schema='raw', identifier='_published_marks') -%}
-    {%- if marks is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set rows = run_query("select max(max_id) from " ~ marks ~ " where table_name = '" ~ raw_table ~ "'") -%}
-    {%- if rows | length == 0 or rows[0][0] is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return(rows[0][0] | int - var('ledger_lookback_ids', 1000) | int) }}
+    {%- set mark = published_bookkeeping('_published_marks', 'max_id', raw_table) -%}
+    {{ return(none if mark is none else mark | int - var('ledger_lookback_ids', 1000) | int) }}
 {%- endmacro %}
 
 {#-
   published_stamp(table): the same for a MUTABLE raw table (its rows are updated and restamped): the newest
   update stamp the published build saw (raw._published_stamps) less `updated_lookback_minutes` (the
-  extractor's LOOKBACK_UPDATED), as a timestamp literal, or none.
+  extractor's LOOKBACK_UPDATED), as a timestamp literal, or none. The arithmetic is Python's, so the SQL stays
+  portable.
 -#}
 {% macro published_stamp(raw_table) -%}
+    {%- set stamp = published_bookkeeping('_published_stamps', 'max_stamp', raw_table) -%}
+    {%- if stamp is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set since = stamp - modules.datetime.timedelta(minutes=var('updated_lookback_minutes', 10) | int) -%}
+    {{ return("cast('" ~ since.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)") }}
+{%- endmacro %}
+
+{#- The value a published build recorded for `raw_table` in raw.<bookkeeping>, or none (see above). -#}
+{% macro published_bookkeeping(bookkeeping, column, raw_table) -%}
     {%- if not execute or flags.FULL_REFRESH -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set stamps = adapter.get_relation(database=target.database, schema='raw', identifier='_published_stamps') -%}
-    {%- if stamps is none -%}
+    {%- set relation = adapter.get_relation(database=target.database, schema='raw', identifier=bookkeeping) -%}
+    {%- if relation is none -%}
         {{ return(none) }}
     {%- endif -%}
     {%- set rows = run_query(
-        "select strftime(max(max_stamp) - to_minutes(" ~ (var('updated_lookback_minutes', 10) | int)
-        ~ "), '%Y-%m-%d %H:%M:%S.%f') from " ~ stamps ~ " where table_name = '" ~ raw_table ~ "'") -%}
-    {%- if rows | length == 0 or rows[0][0] is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {{ return("cast('" ~ rows[0][0] ~ "' as timestamp)") }}
+        "select max(" ~ column ~ ") from " ~ relation ~ " where table_name = '" ~ raw_table ~ "'") -%}
+    {{ return(none if rows | length == 0 else rows[0][0]) }}
 {%- endmacro %}
 
 {#-
