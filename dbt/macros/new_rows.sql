@@ -90,3 +90,23 @@
         {{ return(relation) }}
     {%- endif -%}
 {%- endmacro %}
+
+{#-
+  Whether the build is for the same platform day as the published build (raw._published_stamps holds that
+  day as the "stamp" of raw.extract_as_of). A model whose rows depend on the day (days past due) may only
+  recompute the rows whose inputs changed when it is; otherwise every row's day-dependent columns moved.
+  False without a published build, on a `--full-refresh`, or when parsing.
+-#}
+{% macro published_platform_day_is_current() -%}
+    {%- set published = published_bookkeeping('_published_stamps', 'max_stamp', 'extract_as_of') -%}
+    {%- if published is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- if var('as_of_date', none) -%}
+        {%- set today = var('as_of_date') | string -%}
+    {%- else -%}
+        {%- set rows = run_query("select max(as_of_date) from " ~ source('raw', 'extract_as_of')) -%}
+        {%- set today = none if rows | length == 0 or rows[0][0] is none else rows[0][0] | string -%}
+    {%- endif -%}
+    {{ return(today is not none and published.date() | string == today) }}
+{%- endmacro %}

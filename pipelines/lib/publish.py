@@ -105,6 +105,8 @@ def record_built_marks(duck: duckdb.DuckDBPyConnection) -> None:
     raw between dbt and this). dbt's `published_mark` macro reads them: rows past a mark are what the next
     incremental build tests and rebuilds; rows up to it were built and tested by a published build.
     raw._published_stamps: the newest update stamp of each mutable raw table, the same for rows changed since."""
+    from pipelines.lib.extract import AS_OF_TABLE
+
     duck.execute(f'create or replace table raw."{MARKS_TABLE}" (table_name VARCHAR, max_id BIGINT)')
     duck.execute(f'create or replace table raw."{STAMPS_TABLE}" (table_name VARCHAR, max_stamp TIMESTAMP)')
     present = {
@@ -117,6 +119,13 @@ def record_built_marks(duck: duckdb.DuckDBPyConnection) -> None:
     for table, stamp in sorted(_stamped_tables().items()):
         if table in present:
             duck.execute(f'insert into raw."{STAMPS_TABLE}" select ?, max("{stamp}") from raw."{table}"', [table])
+    # The platform day the build was for: a model whose rows depend on the day (what is late) recomputes
+    # every row when the day has moved since (dbt's `published_platform_day_is_current`).
+    if AS_OF_TABLE in present:
+        duck.execute(
+            f'insert into raw."{STAMPS_TABLE}" select ?, cast(max(as_of_date) as timestamp) from raw."{AS_OF_TABLE}"',
+            [AS_OF_TABLE],
+        )
 
 
 def published_mark(duck: duckdb.DuckDBPyConnection, table: str) -> int | None:

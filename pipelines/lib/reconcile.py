@@ -123,12 +123,39 @@ def source_balances_at(source: SourceSnapshot | None, high_water_mark: int | Non
     return entries, accounts.select("account_id", "account_type", "owner_id", "balance_cents")
 
 
-def reconcile(source: SourceSnapshot | None, duck: duckdb.DuckDBPyConnection) -> Reconciliation:
+@dataclass(frozen=True)
+class SourceRead:
+    """The source's side of a reconciliation at one warehouse mark: its entries up to the mark and every
+    account's balance as of it (source_balances_at). Read ahead, in its own snapshot, while dbt builds:
+    the comparison at the same mark is the same whichever consistent snapshot it was read in."""
+
+    high_water_mark: int | None
+    entries: int
+    accounts: pl.DataFrame
+
+
+def warehouse_mark(duck: duckdb.DuckDBPyConnection) -> int | None:
+    """The warehouse's ledger high-water mark: its largest entry id (None when it holds none)."""
+    ((hwm,),) = duck.execute("select max(entry_id) from raw.ledger_entries").fetchall()
+    return None if hwm is None else int(hwm)
+
+
+def read_source(source: SourceSnapshot | None, high_water_mark: int | None) -> SourceRead:
+    return SourceRead(high_water_mark, *source_balances_at(source, high_water_mark))
+
+
+def reconcile(
+    source: SourceSnapshot | None, duck: duckdb.DuckDBPyConnection, *, ahead: SourceRead | None = None
+) -> Reconciliation:
+    """The comparison (see the module doc). `ahead`, the source read earlier at the warehouse's mark, is
+    used when the mark is still the same; otherwise the source is read now."""
     out = Reconciliation()
     ((hwm, wh_entries),) = duck.execute("select max(entry_id), count(*) from raw.ledger_entries").fetchall()
     out.high_water_mark = None if hwm is None else int(hwm)
     out.warehouse_entries = int(wh_entries)
-    out.source_entries, accounts = source_balances_at(source, out.high_water_mark)
+    if ahead is None or ahead.high_water_mark != out.high_water_mark:
+        ahead = read_source(source, out.high_water_mark)
+    out.source_entries, accounts = ahead.entries, ahead.accounts
     out.source_total_cents = int(accounts["balance_cents"].sum() or 0)
     out.source_kinds = {
         str(r["account_type"]): (int(r["accounts"]), int(r["balance_cents"]))

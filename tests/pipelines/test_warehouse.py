@@ -475,9 +475,17 @@ def test_pipeline_builds_marts_loads_incrementally_and_publishes(
     assert _query("select count(*) from raw.cash_transfers")[0][0] == _source_counts(story.url)["cash_transfers"]
     assert len(list(retired_dir(published()).glob("*.duckdb"))) == 1  # the second run's build
 
-    # ---- fifth run, the same day: its work file is the second run's build, of this day, so the raw ledger
-    # checks read only what changed since the published build (the deposits' accounts)
+    # ---- fifth run, the same day, after the borrower's next payment too: its work file is the second run's
+    # build, of this day, so the raw ledger checks read only what changed since the published build (the
+    # deposit's and the payment's accounts), and the loan and investor marts recompute only the loan and
+    # the investors it touched (test_incremental_models_equal_a_full_refresh checks they are still right)
+    paid_before = _query(f"select payments_count from marts.fct_borrower_loans where loan_id = {story.loan_id}")
+    story.pay_next(datetime(2026, 7, 15, 14, 0, tzinfo=UTC))
+    story.move_money(datetime(2026, 7, 15, 14, 5, tzinfo=UTC), settle_all_now=True)
     assert _deposit_and_run(story, datetime(2026, 7, 15, 14, 30, tzinfo=UTC)) == "changed since the published build"
+    assert _query(f"select payments_count from marts.fct_borrower_loans where loan_id = {story.loan_id}") == [
+        (paid_before[0][0] + 1,)
+    ]
     assert _query("select count(*) from raw.cash_transfers")[0][0] == _source_counts(story.url)["cash_transfers"]
     assert len(list(retired_dir(published()).glob("*.duckdb"))) == 1
 
@@ -511,6 +519,8 @@ INCREMENTAL_RELATIONS = (
     "marts.fct_platform_kpis_daily",
     "marts.fct_platform_kpis_monthly",
     "marts.fct_cash_flows_monthly",
+    "marts.fct_borrower_loans",
+    "marts.fct_investor_portfolios",
 )
 
 
@@ -674,7 +684,7 @@ def test_reconciliation_detects_a_difference_of_one_cent(
     import shutil
 
     from pipelines.lib.extract import open_snapshot
-    from pipelines.lib.reconcile import reconcile
+    from pipelines.lib.reconcile import read_source, reconcile, warehouse_mark
 
     root, story = pipeline_env
     broken = root / "broken.db"
@@ -682,7 +692,12 @@ def test_reconciliation_detects_a_difference_of_one_cent(
     engine = sa.create_engine(f"sqlite:///{broken}")
     with engine.begin() as conn:
         (account_id, investor_id) = conn.execute(
-            sa.text("select account_id, owner_id from ledger_accounts where account_type = 'investor_cash' limit 1")
+            # the account changed longest ago: outside the extract's look-back window, so only the
+            # reconciliation can see its balance move without its stamp
+            sa.text(
+                "select account_id, owner_id from ledger_accounts where account_type = 'investor_cash' "
+                "order by updated_at, account_id limit 1"
+            )
         ).one()
         conn.execute(
             sa.text("update ledger_accounts set balance_cents = balance_cents - :d where account_id = :a"),
@@ -695,6 +710,14 @@ def test_reconciliation_detects_a_difference_of_one_cent(
     assert ok.ledger_passed and ok.investors_passed, (ok.account_mismatches, ok.investor_mismatches)
     with open_snapshot(f"sqlite:///{broken}") as snap, duckdb.connect(str(work), read_only=True) as duck:
         result = reconcile(snap, duck)
+        # the source read ahead (as the pipeline does while dbt builds) at the same mark gives the same
+        # verdict; one read at another mark is not used, so it cannot hide the difference
+        with open_snapshot(f"sqlite:///{broken}") as early:
+            ahead = read_source(early, warehouse_mark(duck))
+        assert reconcile(snap, duck, ahead=ahead) == result
+        with open_snapshot(story.url) as good:
+            stale = read_source(good, (warehouse_mark(duck) or 0) - 1)
+        assert reconcile(snap, duck, ahead=stale) == result
     assert not result.ledger_passed and not result.investors_passed
     assert [m["account_id"] for m in result.account_mismatches] == [account_id]
     assert result.source_total_cents == -bad_cents
@@ -727,7 +750,8 @@ def test_reconciliation_detects_a_difference_of_one_cent(
     resources = {**(defs.resources or {}), "source": SourceDatabase(url=f"sqlite:///{broken}")}
     with (
         dg.DagsterInstance.ephemeral() as instance,
-        clock.frozen_at(datetime(day.year, day.month, day.day, 13, tzinfo=UTC)),
+        # after the story's last run, the same platform day
+        clock.frozen_at(datetime(day.year, day.month, day.day, 16, tzinfo=UTC)),
     ):
         rerun = dg.materialize(
             [*defs.assets, *defs.asset_checks],  # type: ignore[list-item]

@@ -1,11 +1,57 @@
+{{ config(materialized='incremental', unique_key='investor_id', incremental_strategy='delete+insert',
+    on_schema_change='append_new_columns') }}
+-- depends_on: {{ ref('int_ledger_entries_joined') }}, {{ ref('stg_ledger_transactions') }}
 -- One row per investor: ledger-derived balances plus note activity.
 -- portfolio_value = cash + committed + outstanding principal.
-with investors as (
+-- Incremental: a run recomputes only the investors with an input changed since the published build
+-- (changed_investors) and replaces their rows; any other investor's inputs, and so its row, are as they
+-- were. Nothing here depends on the platform day, and investors are never deleted. Without a published
+-- build, or on `--full-refresh`, every investor is recomputed: the same rows a full build makes
+-- (tests/pipelines checks the equivalence).
+{% set floors = {
+    'entries': published_mark('ledger_entries'), 'transactions': published_mark('ledger_transactions'),
+    'distributions': published_mark('payment_distributions'),
+} if is_incremental() else {} %}
+{% set narrow = is_incremental() and none not in floors.values() %}
+with
+{% if narrow %}
+changed_investors as (
+    select investor_id from {{ ref('int_ledger_entries_joined') }}
+    where entry_id > {{ floors['entries'] }} and investor_id is not null
+    union
+    -- a note placed, issued, cancelled or released since: each is a ledger transaction naming the note (notes
+    -- change status after insert, so the raw table has no mark of its own)
+    select investments.investor_id
+    from {{ ref('stg_investments') }} as investments
+    inner join {{ ref('stg_ledger_transactions') }} as transactions
+        on investments.investment_id = transactions.investment_id
+    where transactions.transaction_id > {{ floors['transactions'] }}
+    union
+    select investor_id from {{ ref('stg_payment_distributions') }}
+    where distribution_id > {{ floors['distributions'] }}
+    union
+    -- a payment returned or re-allocated since: whether its distributions count changed
+    select distributions.investor_id
+    from {{ ref('stg_payment_distributions') }} as distributions
+    inner join {{ ref('stg_ledger_transactions') }} as transactions
+        on distributions.payment_id = transactions.payment_id
+    where transactions.transaction_id > {{ floors['transactions'] }}
+    union
+    select investors.investor_id
+    from {{ ref('stg_investors') }} as investors
+    left join {{ this }} as built on investors.investor_id = built.investor_id
+    where built.investor_id is null
+),
+{% endif %}
+
+investors as (
     select * from {{ ref('stg_investors') }}
+    {% if narrow %}where investor_id in (select investor_id from changed_investors){% endif %}
 ),
 
 balances as (
     select * from {{ ref('int_investor_balances_summed') }}
+    {% if narrow %}where investor_id in (select investor_id from changed_investors){% endif %}
 ),
 
 notes as (
@@ -15,6 +61,7 @@ notes as (
         count(*) as notes_count,
         count(distinct loan_id) as loans_count
     from {{ ref('stg_investments') }}
+    {% if narrow %}where investor_id in (select investor_id from changed_investors){% endif %}
     group by investor_id
 ),
 
@@ -24,6 +71,7 @@ received as (
     from {{ ref('stg_payment_distributions') }} as distributions
     inner join {{ ref('stg_payments') }} as payments on distributions.payment_id = payments.payment_id
     where payments.payment_status = 'settled'
+    {% if narrow %}and distributions.investor_id in (select investor_id from changed_investors){% endif %}
     group by distributions.investor_id
 ),
 

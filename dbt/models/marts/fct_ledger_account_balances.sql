@@ -9,7 +9,9 @@
 -- and replaces those rows. Every other account has the same postings and the same stored row as when its
 -- row was computed, so its row is unchanged. Without a mark (a build of everything, `--full-refresh`) every
 -- account is recomputed: the same rows a full build makes (tests/pipelines checks the equivalence).
-{% set floor = published_mark('ledger_entries') if is_incremental() else none %}
+-- A table built before a column was added (on_schema_change appends it empty) is recomputed whole once.
+{% set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list if is_incremental() else [] %}
+{% set floor = published_mark('ledger_entries') if 'disbursement_posted_cents' in built_columns else none %}
 with accounts as (
     select * from {{ ref('stg_ledger_accounts') }}
     {% if floor is not none %}
@@ -31,7 +33,13 @@ with accounts as (
 ),
 
 postings as (
-    select account_id, sum(amount_cents) as posted_cents, count(*) as postings_count
+    select
+        account_id,
+        sum(amount_cents) as posted_cents,
+        count(*) as postings_count,
+        -- what a loan's principal account received at disbursement (the principal originated), so loan
+        -- rollups read it here instead of scanning every posting
+        sum(case when transaction_kind = 'disbursement' then amount_cents else 0 end) as disbursement_posted_cents
     from {{ ref('int_ledger_entries_joined') }}
     {% if floor is not none %}
     where account_id in (select account_id from accounts)
@@ -49,6 +57,7 @@ final as (
         accounts.balance_cents,
         coalesce(postings.posted_cents, 0) as posted_balance_cents,
         coalesce(postings.postings_count, 0) as postings_count,
+        coalesce(postings.disbursement_posted_cents, 0) as disbursement_posted_cents,
         -- processor cash and the loan's principal and interest are debit-normal; the rest credit-normal
         case when accounts.account_type in ('processor_cash', 'loan_principal', 'loan_interest') then 1 else -1 end
             as normal_sign,
@@ -68,5 +77,6 @@ select
     cast(balance_cents * normal_sign as bigint) as natural_balance_cents,
     {{ cents_to_dollars('balance_cents * normal_sign') }} as natural_balance,
     cast(postings_count as integer) as postings_count,
-    cast(updated_at as timestamp) as updated_at
+    cast(updated_at as timestamp) as updated_at,
+    cast(disbursement_posted_cents as bigint) as disbursement_posted_cents
 from final
