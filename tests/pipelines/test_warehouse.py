@@ -486,6 +486,13 @@ def test_pipeline_builds_marts_loads_incrementally_and_publishes(
     assert _query(f"select payments_count from marts.fct_borrower_loans where loan_id = {story.loan_id}") == [
         (paid_before[0][0] + 1,)
     ]
+    # and the two marts took their narrow path (what changed since the published build), not a rebuild
+    from pipelines.defs.warehouse.dbt import dbt_target_path
+    from pipelines.lib.resources import Warehouse
+
+    compiled = dbt_target_path(Warehouse()) / "compiled" / "peerlend" / "models" / "marts"
+    assert "changed_loans as (" in (compiled / "fct_borrower_loans.sql").read_text()
+    assert "changed_investors as (" in (compiled / "fct_investor_portfolios.sql").read_text()
     assert _query("select count(*) from raw.cash_transfers")[0][0] == _source_counts(story.url)["cash_transfers"]
     assert len(list(retired_dir(published()).glob("*.duckdb"))) == 1
 
