@@ -15,27 +15,24 @@
 {% set narrow = is_incremental() and none not in floors.values() %}
 with
 {% if narrow %}
+new_transactions as (
+    -- a note placed, issued, cancelled or released, or a payment made, returned or re-allocated, since: each is
+    -- a ledger transaction naming it (notes and payments change status after insert, so their raw tables have
+    -- no mark of their own)
+    select investment_id, payment_id from {{ ref('stg_ledger_transactions') }}
+    where transaction_id > {{ floors['transactions'] }}
+),
+
 changed_investors as (
     select investor_id from {{ ref('int_ledger_entries_joined') }}
     where entry_id > {{ floors['entries'] }} and investor_id is not null
     union
-    -- a note placed, issued, cancelled or released since: each is a ledger transaction naming the note (notes
-    -- change status after insert, so the raw table has no mark of its own)
-    select investments.investor_id
-    from {{ ref('stg_investments') }} as investments
-    inner join {{ ref('stg_ledger_transactions') }} as transactions
-        on investments.investment_id = transactions.investment_id
-    where transactions.transaction_id > {{ floors['transactions'] }}
+    select investor_id from {{ ref('stg_investments') }}
+    where investment_id in (select investment_id from new_transactions)
     union
     select investor_id from {{ ref('stg_payment_distributions') }}
     where distribution_id > {{ floors['distributions'] }}
-    union
-    -- a payment returned or re-allocated since: whether its distributions count changed
-    select distributions.investor_id
-    from {{ ref('stg_payment_distributions') }} as distributions
-    inner join {{ ref('stg_ledger_transactions') }} as transactions
-        on distributions.payment_id = transactions.payment_id
-    where transactions.transaction_id > {{ floors['transactions'] }}
+        or payment_id in (select payment_id from new_transactions)
     union
     select investors.investor_id
     from {{ ref('stg_investors') }} as investors
